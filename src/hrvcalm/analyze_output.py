@@ -1,0 +1,105 @@
+"""How ``hrvcalm analyze`` presents its result: a JSON document or a readable table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hrvcalm.core.analysis import Analysis
+from hrvcalm.events import METRIC_KEYS, Metrics
+from hrvcalm.recordings.base import Recording
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _metric_values(m: Metrics) -> dict[str, Any]:
+    return {key: _clean(value) for key, value in m.metric_dict().items()}
+
+
+def analysis_document(
+    recording: Recording, analysis: Analysis, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``--json`` document: ``source``, ``n_beats``, ``summary``, ``windows``."""
+    return {
+        "source": {
+            "path": str(recording.path),
+            "format": recording.format,
+            "n_intervals": len(recording),
+            "duration_s": round(recording.duration_s, 3),
+            "resolution_ms": recording.resolution_ms,
+            "bad_values": [
+                {"line": b.line, "text": b.text, "reason": b.reason} for b in recording.bad_values
+            ],
+            "notes": dict(recording.notes),
+            "settings": settings,
+        },
+        "n_beats": analysis.n_beats,
+        "n_artifacts": analysis.n_artifacts,
+        "summary": _metric_values(analysis.summary),
+        "windows": [
+            {"start_s": w.start_s, "end_s": w.end_s, **_metric_values(w.metrics)}
+            for w in analysis.windows
+        ],
+    }
+
+
+_TABLE_COLUMNS = (
+    ("mean_hr_bpm", "HR bpm", 1),
+    ("mean_nn_ms", "meanNN ms", 1),
+    ("sdnn_ms", "SDNN ms", 1),
+    ("rmssd_ms", "RMSSD ms", 1),
+    ("pnn50_pct", "pNN50 %", 1),
+    ("artifacts_pct", "artif. %", 1),
+    ("n_beats", "beats", 0),
+)
+
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None:
+        return "-"
+    if digits == 0:
+        return str(int(value))
+    return f"{value:.{digits}f}"
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def analysis_table(recording: Recording, analysis: Analysis) -> str:
+    """A plain-text report a person can read in a terminal."""
+    lines = [
+        f"{recording.path}  ({recording.format}, {len(recording)} intervals, "
+        f"{_clock(recording.duration_s)} h:mm:ss)",
+    ]
+    for bad in recording.bad_values:
+        lines.append(f"  skipped line {bad.line}: {bad.text!r} ({bad.reason})")
+    for key, value in recording.notes.items():
+        lines.append(f"  {key}: {value}")
+    lines.append(
+        f"  artifacts: {analysis.n_artifacts} of {analysis.n_beats} beats left out of the metrics"
+    )
+    lines.append("")
+    lines.append("Whole recording:")
+    for key in METRIC_KEYS:
+        value = analysis.summary.metric_dict()[key]
+        if value is not None:
+            lines.append(f"  {key:<16} {_cell(value, 0 if key == 'n_beats' else 2)}")
+    lines.append("")
+    header = f"{'window':>19}  " + "  ".join(f"{title:>9}" for _, title, _ in _TABLE_COLUMNS)
+    lines.append(header)
+    for w in analysis.windows:
+        values = w.metrics.metric_dict()
+        cells = "  ".join(f"{_cell(values[key], d):>9}" for key, _, d in _TABLE_COLUMNS)
+        lines.append(f"{_clock(w.start_s):>9}-{_clock(w.end_s):>9}  {cells}")
+    lines.append("")
+    lines.append("'-' = not enough clean beats in the window to compute the metric.")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""Session state: phase, timer and the patient's ratings.
+
+Rules (the whole state machine)::
+
+    ready   --start-->              running     (timer starts at the time given)
+    ready   --stop-->               ended
+    running --stop / time is up / source ended-->  ended
+    running --start-->              running     (ignored: already running)
+    ended   --start or stop-->      ended       (ignored; a new session is a new process)
+
+Ratings (pain and stress, integers 0-10, and an optional note) can be given "before" and
+"after" in any phase; a later rating of the same kind replaces the earlier one. Time is an
+argument everywhere: ``now_s`` is seconds on the session's clock (recording time for a replay).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Phase(enum.Enum):
+    """Where the session is."""
+
+    READY = "ready"
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+RATING_WHEN = ("before", "after")
+MAX_NOTE_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """Pain and stress on 0-10 scales (``None`` if not given) and an optional note."""
+
+    pain: int | None = None
+    stress: int | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("pain", "stress"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10
+            ):
+                raise ValueError(f"{name} must be a whole number from 0 to 10, got {value!r}")
+        if self.note is not None and len(self.note) > MAX_NOTE_CHARS:
+            raise ValueError(f"note must be at most {MAX_NOTE_CHARS} characters")
+
+
+@dataclass
+class SessionState:
+    """The phase, timer and ratings of one session.
+
+    Args:
+        duration_s: Planned length, s; the session ends by itself when it is reached.
+    """
+
+    duration_s: float | None = None
+    phase: Phase = Phase.READY
+    started_s: float | None = None
+    ended_s: float | None = None
+    ratings: dict[str, Rating] = field(default_factory=dict)
+
+    def start(self, now_s: float) -> bool:
+        """Start the session. Returns ``True`` if the phase changed."""
+        if self.phase is not Phase.READY:
+            return False
+        self.phase = Phase.RUNNING
+        self.started_s = now_s
+        return True
+
+    def stop(self, now_s: float) -> bool:
+        """End the session. Returns ``True`` if the phase changed."""
+        if self.phase is Phase.ENDED:
+            return False
+        self.phase = Phase.ENDED
+        self.ended_s = now_s
+        return True
+
+    def tick(self, now_s: float) -> bool:
+        """Advance the clock; ends the session when its duration is reached.
+
+        Returns ``True`` if the phase changed.
+        """
+        if (
+            self.phase is Phase.RUNNING
+            and self.duration_s is not None
+            and self.elapsed_s(now_s) >= self.duration_s
+        ):
+            return self.stop(now_s)
+        return False
+
+    def elapsed_s(self, now_s: float) -> float:
+        """Seconds since the start (frozen once ended; 0 before the start)."""
+        if self.started_s is None:
+            return 0.0
+        end = self.ended_s if self.ended_s is not None else now_s
+        elapsed = max(0.0, end - self.started_s)
+        if self.duration_s is not None:
+            elapsed = min(elapsed, self.duration_s)
+        return elapsed
+
+    def rate(self, when: str, rating: Rating) -> None:
+        """Store a rating given ``before`` or ``after`` the practice."""
+        if when not in RATING_WHEN:
+            raise ValueError(f"when must be 'before' or 'after', got {when!r}")
+        self.ratings[when] = rating

@@ -1,0 +1,1 @@
+"""The websocket server: the page, its ``/ws`` endpoint and the wiring of a live session."""

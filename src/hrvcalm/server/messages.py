@@ -1,0 +1,207 @@
+"""Websocket messages: the JSON the server sends and the page commands it accepts.
+
+Every message is a JSON object with a ``type`` (DESIGN.md section 4). Server to page:
+``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error``. Page to server:
+``start``, ``stop``, ``set_pacer``, ``rating``. :func:`parse_command` validates a page message
+and raises :class:`CommandError` with a message fit to send back to the page.
+
+Protocol version history: 1 - first version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from hrvcalm import __version__
+from hrvcalm.core.pacer import PacerSettings
+from hrvcalm.core.session import Rating, SessionState
+from hrvcalm.events import Beat, DeviceStatus, Metrics
+
+PROTOCOL_VERSION = 1
+
+Message = dict[str, Any]
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits)
+
+
+def hello(source: str, speed: float) -> Message:
+    """The first message on every connection."""
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "app": "hrvcalm",
+        "version": __version__,
+        "source": source,
+        "speed": None if math.isinf(speed) else speed,
+    }
+
+
+def beat(b: Beat) -> Message:
+    """One beat: ``t_s`` session seconds, ``rr_ms``, ``hr_bpm``, ``artifact``."""
+    return {
+        "type": "beat",
+        "t_s": round(b.t_s, 3),
+        "rr_ms": round(b.rr_ms, 3),
+        "hr_bpm": round(b.hr_bpm, 2),
+        "artifact": b.artifact,
+    }
+
+
+def metrics(m: Metrics) -> Message:
+    """The metrics after a beat: ``t_s`` and every metric key (``null`` if not computable)."""
+    out: Message = {"type": "metrics", "t_s": round(m.t_s, 3)}
+    for key, value in m.metric_dict().items():
+        out[key] = value if isinstance(value, int) else _round(value, 4)
+    return out
+
+
+def device(status: DeviceStatus) -> Message:
+    """Link state, name, battery and contact of the strap (or of the replay)."""
+    return {
+        "type": "device",
+        "state": status.state.value,
+        "name": status.name,
+        "battery_pct": status.battery_pct,
+        "contact": status.contact.as_json(),
+    }
+
+
+def pacer(settings: PacerSettings) -> Message:
+    """Pacer settings; ``t0_s`` is the Unix time at which a breath cycle started."""
+    return {
+        "type": "pacer",
+        "rate_bpm": settings.rate_bpm,
+        "inhale_ratio": settings.inhale_ratio,
+        "t0_s": round(settings.t0_s, 3),
+    }
+
+
+def session(state: SessionState, now_s: float) -> Message:
+    """Phase and timer; ``elapsed_s`` is on the session's clock."""
+    return {
+        "type": "session",
+        "phase": state.phase.value,
+        "elapsed_s": round(state.elapsed_s(now_s), 1),
+        "duration_s": state.duration_s,
+        "ratings": {
+            when: {"pain": r.pain, "stress": r.stress, "note": r.note}
+            for when, r in state.ratings.items()
+        },
+    }
+
+
+def error(message: str) -> Message:
+    """A problem with something the page sent."""
+    return {"type": "error", "message": message}
+
+
+def encode(message: Message) -> str:
+    """Serialise a message as compact JSON."""
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+
+
+# --- page to server -----------------------------------------------------------------------
+
+
+class CommandError(ValueError):
+    """A page message that is not valid; ``str(err)`` is sent back in an ``error`` message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start the practice timer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """End the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetPacer:
+    """Change the pacer rate (breaths/min) and, optionally, the I:E ratio."""
+
+    rate_bpm: float | None
+    inhale_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RatingCommand:
+    """A pain/stress rating given before or after the practice."""
+
+    when: str
+    rating: Rating
+
+
+Command = Start | Stop | SetPacer | RatingCommand
+
+
+def _number(payload: Message, key: str) -> float | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CommandError(f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _score(payload: Message, key: str) -> int | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise CommandError(f"{key} must be a whole number from 0 to 10, got {value!r}")
+    return value
+
+
+def parse_command(text: str | bytes) -> Command:
+    """Parse and validate one page message.
+
+    Raises:
+        CommandError: Not JSON, not an object, an unknown type or an invalid field.
+    """
+    try:
+        payload = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CommandError(f"message is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise CommandError("message must be a JSON object with a 'type'")
+    kind = payload.get("type")
+    if kind == "start":
+        return Start()
+    if kind == "stop":
+        return Stop()
+    if kind == "set_pacer":
+        rate, ratio = _number(payload, "rate_bpm"), _number(payload, "inhale_ratio")
+        if rate is None and ratio is None:
+            raise CommandError("set_pacer needs rate_bpm or inhale_ratio")
+        try:
+            PacerSettings(
+                rate_bpm=6.0 if rate is None else rate,
+                inhale_ratio=1.0 if ratio is None else ratio,
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return SetPacer(rate, ratio)
+    if kind == "rating":
+        when = payload.get("when")
+        if when not in ("before", "after"):
+            raise CommandError(f"rating 'when' must be 'before' or 'after', got {when!r}")
+        note = payload.get("note")
+        if note is not None and not isinstance(note, str):
+            raise CommandError("note must be text")
+        try:
+            rating = Rating(_score(payload, "pain"), _score(payload, "stress"), note or None)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return RatingCommand(str(when), rating)
+    raise CommandError(f"unknown message type {kind!r}")

@@ -1,0 +1,75 @@
+// Websocket client for the page: connects to /ws on the page's own host and port, parses
+// JSON messages, and reconnects by itself with a backoff of 0.5 s doubling up to 5 s.
+
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 5000;
+
+/** The websocket address: same host and port as the page, path /ws. */
+export function socketUrl(loc = window.location) {
+  return (loc.protocol === "https:" ? "wss://" : "ws://") + loc.host + "/ws";
+}
+
+/** The delay before reconnect attempt `attempt` (0-based), in ms. */
+export function backoffMs(attempt) {
+  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
+}
+
+/**
+ * A self-reconnecting connection.
+ *
+ * @param {object} handlers
+ * @param {(msg: object) => void} handlers.onMessage  Each parsed server message.
+ * @param {(status: "connecting"|"open"|"reconnecting") => void} handlers.onStatus
+ */
+export class Connection {
+  constructor({ onMessage, onStatus }) {
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.timer = null;
+  }
+
+  start() {
+    this.onStatus("connecting");
+    this.#open();
+  }
+
+  /** Send a JSON message; returns false (and drops it) while disconnected. */
+  send(message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  get isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  #open() {
+    const socket = new WebSocket(socketUrl());
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.onStatus("open");
+    });
+    socket.addEventListener("message", (event) => {
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch {
+        return; // not JSON: ignore, like any unknown message
+      }
+      if (msg && typeof msg === "object" && typeof msg.type === "string") this.onMessage(msg);
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.onStatus("reconnecting");
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.#open(), backoffMs(this.attempt));
+      this.attempt += 1;
+    });
+    // An "error" event is always followed by "close", which schedules the retry.
+  }
+}
