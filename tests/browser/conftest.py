@@ -96,7 +96,7 @@ def server_url() -> Iterator[str]:
                 print(f"server died (exit code {proc.returncode}); its stderr:\n{stderr_text()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, driven by Playwright (never a downloaded browser)."""
     if not CHROMIUM.exists():

@@ -8,8 +8,10 @@ Rules (the whole state machine)::
     running --start-->              running     (ignored: already running)
     ended   --start or stop-->      ended       (ignored; a new session is a new process)
 
-Ratings (pain and stress, integers 0-10, and an optional note) can be given "before" and
-"after" in any phase; a later rating of the same kind replaces the earlier one. Time is an
+Before the start (phase ready) the practice and its planned length may be chosen
+(:meth:`SessionState.configure`); once running they are fixed. Ratings (pain and stress,
+integers 0-10, and an optional note) can be given "before" and "after" in any phase; a later
+rating of the same kind replaces the earlier one. Time is an
 argument everywhere: ``now_s`` is seconds on the session's clock (recording time for a replay).
 """
 
@@ -28,6 +30,9 @@ class Phase(enum.Enum):
 
 
 RATING_WHEN = ("before", "after")
+#: The guided practices a session can be (DESIGN.md section 1).
+PRACTICES = ("paced_breathing", "breath_focus", "body_scan")
+DEFAULT_PRACTICE = "paced_breathing"
 MAX_NOTE_CHARS = 2000
 
 
@@ -59,10 +64,30 @@ class SessionState:
     """
 
     duration_s: float | None = None
+    practice: str = DEFAULT_PRACTICE
     phase: Phase = Phase.READY
     started_s: float | None = None
     ended_s: float | None = None
     ratings: dict[str, Rating] = field(default_factory=dict)
+
+    def configure(self, practice: str | None = None, duration_s: float | None = None) -> None:
+        """Choose the practice and planned length (only before the start).
+
+        Raises:
+            ValueError: The session has started, or an unknown practice or bad length.
+        """
+        if self.phase is not Phase.READY:
+            raise ValueError("the practice and its length can only be changed before the start")
+        if practice is not None:
+            if practice not in PRACTICES:
+                raise ValueError(
+                    f"practice must be one of {', '.join(PRACTICES)}, got {practice!r}"
+                )
+            self.practice = practice
+        if duration_s is not None:
+            if not 60.0 <= duration_s <= 4 * 3600.0:
+                raise ValueError("the session length must be between 1 and 240 minutes")
+            self.duration_s = duration_s
 
     def start(self, now_s: float) -> bool:
         """Start the session. Returns ``True`` if the phase changed."""

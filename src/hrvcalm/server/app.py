@@ -3,11 +3,16 @@
 :class:`LiveSession` reads a :class:`~hrvcalm.devices.base.Source`, pushes every notification
 through the sans-I/O :class:`~hrvcalm.core.pipeline.LivePipeline`, publishes the resulting
 messages on the :class:`~hrvcalm.server.ws.Hub` and applies the pages' commands. With
-``serve=False`` it runs the same path with no server (``hrvcalm replay``).
+``port=None`` it runs the same path with no server (``hrvcalm replay``).
 
-Lifecycle: the session starts at once (``autostart``), ends when the source ends, when
-``duration_s`` is reached or when a page sends ``stop``; :meth:`LiveSession.run` then returns
-as soon as no page is connected any more (a page still open may give its "after" ratings).
+Lifecycle: beats flow from the moment the source connects (the page shows the heart rate
+while the patient settles). The practice starts when a page sends ``start`` (or at once with
+``autostart``) and ends when a page sends ``stop``, when its length is reached, or when the
+source ends (a recording ran out). :meth:`LiveSession.run` returns once the session has ended
+and no page is connected any more (a page still open may give its "after" ratings).
+
+Observers (:class:`SessionObserver`) see every published message and are flushed once a
+second and at the end: this is how ``--jsonl`` printing and the session store attach.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from websockets.asyncio.server import serve
 
@@ -26,13 +32,46 @@ from hrvcalm.core.session import Phase, SessionState
 from hrvcalm.devices.base import Source
 from hrvcalm.events import Beat, DeviceStatus, Metrics
 from hrvcalm.server import messages
-from hrvcalm.server.messages import Command, Message, RatingCommand, SetPacer, Start, Stop
+from hrvcalm.server.messages import (
+    Command,
+    Configure,
+    Message,
+    RatingCommand,
+    SetPacer,
+    Start,
+    Stop,
+)
 from hrvcalm.server.ws import WS_PATH, Hub, find_web_root, make_handler, make_static_server
 
 log = logging.getLogger(__name__)
 
-#: How often the session timer is sent to the pages, wall-clock seconds.
-TIMER_PERIOD_S = 1.0
+#: How often the timer is sent to the pages and observers are flushed, wall-clock seconds.
+TICK_PERIOD_S = 1.0
+#: Largest websocket message accepted from a page, bytes.
+MAX_PAGE_MESSAGE_BYTES = 64 * 1024
+
+
+class SessionObserver(Protocol):
+    """Something that follows a session: a printer, the store."""
+
+    def on_message(self, message: Message) -> None:
+        """Called with every message the session publishes, in order."""
+
+    def flush(self) -> None:
+        """Called about once a second and at the end: make what was seen durable."""
+
+
+class CallbackObserver:
+    """Adapts a plain function (e.g. a JSON-lines printer) to :class:`SessionObserver`."""
+
+    def __init__(self, callback: Callable[[Message], None]) -> None:
+        self._callback = callback
+
+    def on_message(self, message: Message) -> None:
+        self._callback(message)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
 
 
 class LiveSession:
@@ -40,9 +79,11 @@ class LiveSession:
 
     Args:
         source: Where beats come from.
-        duration_s: Planned length on the session clock, s (``None``: until the source ends).
-        on_message: Called with every message published (``--jsonl`` printing).
-        autostart: Start the timer as soon as the source connects.
+        duration_s: Planned length on the session clock, s (``None``: until the source
+            ends or a page stops it).
+        on_message: Shorthand for a :class:`CallbackObserver` (``--jsonl`` printing).
+        observers: Further observers, e.g. the session store.
+        autostart: Start the practice as soon as the source connects, without a page.
         wall_clock: Unix time, for the pacer's ``t0_s`` (injectable for tests).
     """
 
@@ -52,13 +93,17 @@ class LiveSession:
         *,
         duration_s: float | None = None,
         on_message: Callable[[Message], None] | None = None,
-        autostart: bool = True,
+        observers: Sequence[SessionObserver] = (),
+        autostart: bool = False,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.source = source
         self.pipeline = LivePipeline()
         self.state = SessionState(duration_s=duration_s)
-        self.hub = Hub(on_message)
+        self.observers: list[SessionObserver] = list(observers)
+        if on_message is not None:
+            self.observers.append(CallbackObserver(on_message))
+        self.hub = Hub(self._notify_observers)
         self.autostart = autostart
         self._wall_clock = wall_clock
         self.pacer = PacerSettings(t0_s=wall_clock())
@@ -68,6 +113,14 @@ class LiveSession:
         self.hub.publish(messages.hello(source.spec, source.speed))
         self.hub.publish(messages.pacer(self.pacer))
         self._publish_session()
+
+    def _notify_observers(self, message: Message) -> None:
+        for observer in self.observers:
+            observer.on_message(message)
+
+    def _flush_observers(self) -> None:
+        for observer in self.observers:
+            observer.flush()
 
     # -- commands from pages --------------------------------------------------------------
 
@@ -82,18 +135,18 @@ class LiveSession:
         elif isinstance(command, Stop):
             self._end()
         elif isinstance(command, SetPacer):
-            self.pacer = PacerSettings(
-                rate_bpm=command.rate_bpm if command.rate_bpm is not None else self.pacer.rate_bpm,
-                inhale_ratio=(
-                    command.inhale_ratio
-                    if command.inhale_ratio is not None
-                    else self.pacer.inhale_ratio
-                ),
-                t0_s=self._wall_clock(),
+            rate = self.pacer.rate_bpm if command.rate_bpm is None else command.rate_bpm
+            ratio = (
+                self.pacer.inhale_ratio if command.inhale_ratio is None else command.inhale_ratio
             )
+            self.pacer = PacerSettings(rate_bpm=rate, inhale_ratio=ratio, t0_s=self._wall_clock())
             self.hub.publish(messages.pacer(self.pacer))
         elif isinstance(command, RatingCommand):
             self.state.rate(command.when, command.rating)
+            self._publish_session()
+        elif isinstance(command, Configure):
+            minutes = command.minutes
+            self.state.configure(command.practice, None if minutes is None else 60.0 * minutes)
             self._publish_session()
 
     # -- the loops ------------------------------------------------------------------------
@@ -121,12 +174,12 @@ class LiveSession:
             host,
             port,
             process_request=make_static_server(find_web_root()),
-            max_size=64 * 1024,
+            max_size=MAX_PAGE_MESSAGE_BYTES,
         ) as server:
-            bound = next(iter(server.sockets)).getsockname()[1]
+            bound = int(next(iter(server.sockets)).getsockname()[1])
             log.info("serving on http://%s:%d/ (websocket %s)", host, bound, WS_PATH)
             if serve_ready is not None:
-                serve_ready(int(bound))
+                serve_ready(bound)
             await self._run_session()
             while self.hub.clients:
                 await asyncio.sleep(0.5)
@@ -144,6 +197,7 @@ class LiveSession:
                     await task
             with contextlib.suppress(Exception):
                 await self.source.aclose()
+            self._flush_observers()
 
     async def _consume(self) -> None:
         try:
@@ -161,18 +215,20 @@ class LiveSession:
                         self.last_metrics = item
                         self.hub.publish(messages.metrics(item))
                 if self.state.tick(self.source.clock_s()):
-                    self._end()
+                    self._publish_session()
                     return
         finally:
             self._end()
 
     async def _tick_forever(self) -> None:
         while True:
-            await asyncio.sleep(TIMER_PERIOD_S)
+            await asyncio.sleep(TICK_PERIOD_S)
             if self.state.tick(self.source.clock_s()):
+                self._publish_session()
                 self._end()
             elif self.state.phase is Phase.RUNNING:
                 self._publish_session()
+            self._flush_observers()
 
     def _end(self) -> None:
         self._ended.set()

@@ -2,7 +2,8 @@
 
 Every message is a JSON object with a ``type`` (DESIGN.md section 4). Server to page:
 ``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error``. Page to server:
-``start``, ``stop``, ``set_pacer``, ``rating``. :func:`parse_command` validates a page message
+``start``, ``stop``, ``set_pacer``, ``rating``, ``configure`` (practice and length, before the
+start). :func:`parse_command` validates a page message
 and raises :class:`CommandError` with a message fit to send back to the page.
 
 Protocol version history: 1 - first version.
@@ -17,7 +18,7 @@ from typing import Any
 
 from hrvcalm import __version__
 from hrvcalm.core.pacer import PacerSettings
-from hrvcalm.core.session import Rating, SessionState
+from hrvcalm.core.session import PRACTICES, Rating, SessionState
 from hrvcalm.events import Beat, DeviceStatus, Metrics
 
 PROTOCOL_VERSION = 1
@@ -88,6 +89,7 @@ def session(state: SessionState, now_s: float) -> Message:
     return {
         "type": "session",
         "phase": state.phase.value,
+        "practice": state.practice,
         "elapsed_s": round(state.elapsed_s(now_s), 1),
         "duration_s": state.duration_s,
         "ratings": {
@@ -140,7 +142,15 @@ class RatingCommand:
     rating: Rating
 
 
-Command = Start | Stop | SetPacer | RatingCommand
+@dataclass(frozen=True, slots=True)
+class Configure:
+    """Choose the practice and its length in minutes (before the start)."""
+
+    practice: str | None
+    minutes: float | None
+
+
+Command = Start | Stop | SetPacer | RatingCommand | Configure
 
 
 def _number(payload: Message, key: str) -> float | None:
@@ -204,4 +214,12 @@ def parse_command(text: str | bytes) -> Command:
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         return RatingCommand(str(when), rating)
+    if kind == "configure":
+        practice = payload.get("practice")
+        if practice is not None and practice not in PRACTICES:
+            raise CommandError(f"practice must be one of {', '.join(PRACTICES)}, got {practice!r}")
+        minutes = _number(payload, "minutes")
+        if minutes is not None and not 1.0 <= minutes <= 240.0:
+            raise CommandError(f"minutes must be between 1 and 240, got {minutes:g}")
+        return Configure(practice, minutes)
     raise CommandError(f"unknown message type {kind!r}")

@@ -1,0 +1,41 @@
+"""One module per ``hrvcalm`` subcommand.
+
+Each module defines ``register(subparsers)``, which adds its parser and sets ``run`` as the
+parser's ``handler`` default; ``run(args) -> int`` returns the exit code. Modules import their
+heavy dependencies inside ``run`` so that ``hrvcalm --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+DEFAULT_PORT = 8765
+
+
+def parse_speed(text: str) -> float:
+    """``max`` (as fast as possible) or a positive factor."""
+    if text.strip().lower() == "max":
+        return math.inf
+    return positive_number(text, what="speed must be a positive number or 'max'")
+
+
+def positive_number(text: str, what: str = "expected a positive number") -> float:
+    """A finite number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
+    return value
+
+
+def print_message(message: dict[str, Any]) -> None:
+    """Print one websocket message as a JSON line (``--jsonl``)."""
+    from hrvcalm.server.messages import encode
+
+    sys.stdout.write(encode(message) + "\n")
+    sys.stdout.flush()
