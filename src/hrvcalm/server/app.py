@@ -41,7 +41,14 @@ from hrvcalm.server.messages import (
     Start,
     Stop,
 )
-from hrvcalm.server.ws import WS_PATH, Hub, find_web_root, make_handler, make_static_server
+from hrvcalm.server.ws import (
+    WS_PATH,
+    Hub,
+    Route,
+    find_web_root,
+    make_handler,
+    make_static_server,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +164,7 @@ class LiveSession:
         host: str = "127.0.0.1",
         port: int | None = 8765,
         serve_ready: Callable[[int], None] | None = None,
+        routes: dict[str, Route] | None = None,
     ) -> None:
         """Run until the session has ended and no page is connected.
 
@@ -164,6 +172,7 @@ class LiveSession:
             host: Interface to serve on (loopback by default: health data stays local).
             port: TCP port; ``0`` picks a free one; ``None`` runs without any server.
             serve_ready: Called with the bound port once the server listens.
+            routes: Extra HTTP GET paths (exact match) served before the static files.
         """
         if port is None:
             await self._run_session()
@@ -173,7 +182,7 @@ class LiveSession:
             handler,
             host,
             port,
-            process_request=make_static_server(find_web_root()),
+            process_request=make_static_server(find_web_root(), routes),
             max_size=MAX_PAGE_MESSAGE_BYTES,
         ) as server:
             bound = int(next(iter(server.sockets)).getsockname()[1])

@@ -111,6 +111,18 @@ def make_handler(
     return handler
 
 
+#: A handler for one extra HTTP path (e.g. a JSON endpoint of the history page).
+Route = Callable[[Request], Response]
+
+
+def json_response(payload: object, status: int = 200) -> Response:
+    """A JSON HTTP response (for :data:`Route` handlers)."""
+    import json
+
+    body = json.dumps(payload, allow_nan=False).encode()
+    return _response(status, "OK" if status == 200 else "Error", body, "application/json")
+
+
 def _response(status: int, reason: str, body: bytes, content_type: str) -> Response:
     headers = Headers()
     headers["Content-Type"] = content_type
@@ -120,14 +132,22 @@ def _response(status: int, reason: str, body: bytes, content_type: str) -> Respo
     return Response(status, reason, headers, body)
 
 
-def make_static_server(web_root: Path) -> Callable[[ServerConnection, Request], Response | None]:
-    """A ``process_request`` hook serving files under ``web_root`` (``/ws`` is left alone)."""
+def make_static_server(
+    web_root: Path, routes: dict[str, Route] | None = None
+) -> Callable[[ServerConnection, Request], Response | None]:
+    """A ``process_request`` hook serving ``routes`` (exact paths) and files under ``web_root``.
+
+    ``/ws`` is left to the websocket handshake.
+    """
     root = web_root.resolve()
+    extra = dict(routes or {})
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0].split("#", 1)[0]
         if path == WS_PATH:
             return None
+        if path in extra:
+            return extra[path](request)
         relative = "index.html" if path in ("", "/") else path.lstrip("/")
         target = (root / relative).resolve()
         if not target.is_relative_to(root) or not target.is_file():
