@@ -32,6 +32,7 @@ from hrvcalm.core.session import Phase, SessionState
 from hrvcalm.devices.base import Source
 from hrvcalm.events import Beat, DeviceStatus, Metrics
 from hrvcalm.server import messages
+from hrvcalm.server.access import guard
 from hrvcalm.server.messages import (
     Command,
     Configure,
@@ -41,14 +42,8 @@ from hrvcalm.server.messages import (
     Start,
     Stop,
 )
-from hrvcalm.server.ws import (
-    WS_PATH,
-    Hub,
-    Route,
-    find_web_root,
-    make_handler,
-    make_static_server,
-)
+from hrvcalm.server.static import Route, find_web_root, make_static_server
+from hrvcalm.server.ws import WS_PATH, Hub, make_handler
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +160,7 @@ class LiveSession:
         port: int | None = 8765,
         serve_ready: Callable[[int], None] | None = None,
         routes: dict[str, Route] | None = None,
+        token: str | None = None,
     ) -> None:
         """Run until the session has ended and no page is connected.
 
@@ -173,6 +169,7 @@ class LiveSession:
             port: TCP port; ``0`` picks a free one; ``None`` runs without any server.
             serve_ready: Called with the bound port once the server listens.
             routes: Extra HTTP GET paths (exact match) served before the static files.
+            token: Access token every request must carry (required beyond loopback).
         """
         if port is None:
             await self._run_session()
@@ -182,7 +179,11 @@ class LiveSession:
             handler,
             host,
             port,
-            process_request=make_static_server(find_web_root(), routes),
+            process_request=guard(
+                make_static_server(find_web_root(), routes, ws_path=WS_PATH),
+                token=token,
+                ws_path=WS_PATH,
+            ),
             max_size=MAX_PAGE_MESSAGE_BYTES,
         ) as server:
             bound = int(next(iter(server.sockets)).getsockname()[1])

@@ -1,27 +1,40 @@
-"""One websockets server on one port: static files from web/ and the ``/ws`` endpoint.
+"""The ``/ws`` endpoint: the hub that fans messages out to pages, and the page handler.
 
 :class:`Hub` keeps the latest state (hello, device, pacer, session, metrics and the beats of
 the last two minutes) so that a page connecting late is brought up to date at once, and
 broadcasts every new message to all connected pages. Several pages may watch one session.
+
+One misbehaving page never disturbs another:
+
+- a page whose unsent data passes ``MAX_BUFFERED_BYTES`` (it stopped reading) is dropped
+  instead of being buffered without bound;
+- a page sending more than ``MESSAGES_PER_S`` messages a second (bursts of
+  ``MESSAGE_BURST``) gets an ``error`` and its extra messages are ignored; one that keeps
+  flooding is disconnected (close code 1008);
+- every message is validated (:func:`hrvcalm.server.messages.parse_command`); an invalid one
+  gets an ``error`` back. Message size is limited by the server (``max_size``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import mimetypes
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import ServerConnection, broadcast
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 
 from hrvcalm.server import messages
 from hrvcalm.server.messages import CommandError, Message
+
+# The HTTP helpers moved to static.py; re-exported here for callers that import them from ws.
+from hrvcalm.server.static import Route as Route
+from hrvcalm.server.static import find_web_root as find_web_root
+from hrvcalm.server.static import json_response as json_response
+from hrvcalm.server.static import make_static_server as make_static_server
 
 if TYPE_CHECKING:
     from hrvcalm.server.messages import Command
@@ -32,18 +45,13 @@ WS_PATH = "/ws"
 #: Beats kept for pages that connect late (enough for a 2-minute heart-rate trace).
 RECENT_BEATS = 240
 _STATE_TYPES = ("hello", "device", "pacer", "session", "metrics")
-_CONTENT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
-
-
-def find_web_root() -> Path:
-    """The folder holding the page: inside the installed package, else the repository's web/."""
-    packaged = Path(str(resources.files("hrvcalm"))) / "web"
-    if (packaged / "index.html").is_file():
-        return packaged
-    repo = Path(__file__).resolve().parents[3] / "web"
-    if (repo / "index.html").is_file():
-        return repo
-    raise FileNotFoundError("the page (web/index.html) is missing from this installation")
+#: Unsent bytes after which a page that stopped reading is dropped.
+MAX_BUFFERED_BYTES = 1 << 20
+#: Sustained page-message rate allowed, per second, and the burst on top.
+MESSAGES_PER_S = 10.0
+MESSAGE_BURST = 30.0
+#: Ignored messages after which a flooding page is disconnected.
+MAX_IGNORED = 200
 
 
 class Hub:
@@ -69,7 +77,16 @@ class Hub:
         if self._on_message is not None:
             self._on_message(message)
         if self.clients:
+            self._drop_slow_clients()
             broadcast(self.clients, messages.encode(message))
+
+    def _drop_slow_clients(self) -> None:
+        for connection in list(self.clients):
+            transport = connection.transport
+            if transport is not None and transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+                log.warning("dropping a page that stopped reading (%s)", connection.remote_address)
+                self.clients.discard(connection)
+                transport.abort()
 
     def welcome(self) -> list[Message]:
         """What a page that just connected needs, in order: state first, then recent beats."""
@@ -92,8 +109,22 @@ def make_handler(
         for message in hub.welcome():
             await connection.send(messages.encode(message))
         hub.clients.add(connection)
+        bucket = _TokenBucket(MESSAGES_PER_S, MESSAGE_BURST)
+        ignored = 0
+        closing: asyncio.Task[None] | None = None
         try:
             async for text in connection:
+                if not bucket.take(time.monotonic()):
+                    ignored += 1
+                    if ignored == 1:
+                        await connection.send(
+                            messages.encode(messages.error("too many messages; slow down"))
+                        )
+                    if ignored == MAX_IGNORED:
+                        # Keep draining what the page already sent while closing: the page's
+                        # close reply queues up behind its unread messages.
+                        closing = asyncio.create_task(connection.close(1008, "too many messages"))
+                    continue
                 try:
                     command = messages.parse_command(text)
                 except CommandError as exc:
@@ -107,56 +138,26 @@ def make_handler(
             pass
         finally:
             hub.clients.discard(connection)
+            if closing is not None:
+                await closing
 
     return handler
 
 
-#: A handler for one extra HTTP path (e.g. a JSON endpoint of the history page).
-Route = Callable[[Request], Response]
+class _TokenBucket:
+    """Allows ``rate_per_s`` events a second with bursts of ``burst``."""
 
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._tokens = burst
+        self._last: float | None = None
 
-def json_response(payload: object, status: int = 200) -> Response:
-    """A JSON HTTP response (for :data:`Route` handlers)."""
-    import json
-
-    body = json.dumps(payload, allow_nan=False).encode()
-    return _response(status, "OK" if status == 200 else "Error", body, "application/json")
-
-
-def _response(status: int, reason: str, body: bytes, content_type: str) -> Response:
-    headers = Headers()
-    headers["Content-Type"] = content_type
-    headers["Content-Length"] = str(len(body))
-    headers["Cache-Control"] = "no-cache"
-    headers["X-Content-Type-Options"] = "nosniff"
-    return Response(status, reason, headers, body)
-
-
-def make_static_server(
-    web_root: Path, routes: dict[str, Route] | None = None
-) -> Callable[[ServerConnection, Request], Response | None]:
-    """A ``process_request`` hook serving ``routes`` (exact paths) and files under ``web_root``.
-
-    ``/ws`` is left to the websocket handshake.
-    """
-    root = web_root.resolve()
-    extra = dict(routes or {})
-
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?", 1)[0].split("#", 1)[0]
-        if path == WS_PATH:
-            return None
-        if path in extra:
-            return extra[path](request)
-        relative = "index.html" if path in ("", "/") else path.lstrip("/")
-        target = (root / relative).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
-            return _response(404, "Not Found", b"not found\n", "text/plain; charset=utf-8")
-        content_type = _CONTENT_TYPES.get(target.suffix) or (
-            mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        )
-        if content_type.startswith("text/"):
-            content_type += "; charset=utf-8"
-        return _response(200, "OK", target.read_bytes(), content_type)
-
-    return process_request
+    def take(self, now_s: float) -> bool:
+        if self._last is not None:
+            self._tokens = min(self.burst, self._tokens + (now_s - self._last) * self.rate_per_s)
+        self._last = now_s
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
