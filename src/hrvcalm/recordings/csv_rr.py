@@ -201,7 +201,7 @@ def _choose_columns(
             "RR cannot be recovered from heart-rate samples",
         )
     candidates = [i for i in range(len(names)) if i != time_col]
-    if len(candidates) == 1 and len(names) <= 2:
+    if len(candidates) == 1 and len(names) == 1:
         return candidates[0], time_col
     seen = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
     raise RecordingError(
