@@ -1,0 +1,90 @@
+"""``hrvcalm serve`` (a clinic's central server) and ``hrvcalm relay`` (one strap to it)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+from hrvcalm.commands import DEFAULT_PORT, parse_speed
+from hrvcalm.errors import UsageError
+
+TOKEN_ENV = "HRVCALM_TOKEN"
+
+
+def register(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve", help="central server: relays stream straps in on /ingest, pages watch them"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    serve.add_argument(
+        "--token", help=f"access token (default: ${TOKEN_ENV}, else a new one is printed)"
+    )
+    serve.set_defaults(handler=run_serve)
+
+    relay = sub.add_parser("relay", help="stream a local strap to a central server")
+    relay.add_argument("--source", required=True, help="ble:auto, replay:PATH, sim, ...")
+    relay.add_argument("--to", required=True, help="ws://server:8765/ingest")
+    relay.add_argument("--token", help=f"access token (default: ${TOKEN_ENV})")
+    relay.add_argument("--speed", type=parse_speed, default=1.0, help="for replay and sim")
+    relay.set_defaults(handler=run_relay)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from hrvcalm.server.access import is_loopback, new_token
+    from hrvcalm.server.clinic import ClinicServer
+
+    token = args.token or os.environ.get(TOKEN_ENV) or new_token()
+    server = ClinicServer(token, protect_pages=not is_loopback(args.host))
+
+    def ready(port: int) -> None:
+        shown = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"hrvcalm: clinic server on http://{shown}:{port}/sessions", file=sys.stderr)
+        print(f"hrvcalm: relays connect to ws://{shown}:{port}/ingest", file=sys.stderr)
+        if not args.token and not os.environ.get(TOKEN_ENV):
+            print(f"hrvcalm: access token (give it to relays): {token}", file=sys.stderr)
+        if not is_loopback(args.host):
+            print(
+                "hrvcalm: serving beyond this machine: every request needs the token "
+                f"(open http://{shown}:{port}/sessions?token=...)",
+                file=sys.stderr,
+            )
+
+    async def main() -> None:
+        try:
+            await server.run(host=args.host, port=args.port, serve_ready=ready)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
+            ) from None
+
+    asyncio.run(main())
+    return 0
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    from hrvcalm.devices import open_source
+    from hrvcalm.server.relay import Relay
+
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        raise UsageError(f"relay needs the server's access token: --token or ${TOKEN_ENV}")
+    if not args.to.startswith(("ws://", "wss://")):
+        raise UsageError(f"--to must be a ws:// or wss:// URL, got {args.to!r}")
+
+    async def main() -> int:
+        source = open_source(args.source, speed=args.speed)
+        relay = Relay(
+            source,
+            args.to,
+            token,
+            on_status=lambda line: print(f"hrvcalm: {line}", file=sys.stderr),
+        )
+        await relay.run()
+        print(f"hrvcalm: relay done, {relay.sent_frames} frames sent", file=sys.stderr)
+        return 0
+
+    return asyncio.run(main())
