@@ -19,6 +19,17 @@ def load_rr_column(path: Path) -> npt.NDArray[np.float64]:
     return np.asarray(data[:, -1], dtype=np.float64)
 
 
+@pytest.fixture(autouse=True)
+def private_session_db(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test (and every process it starts) stores sessions in a throwaway database,
+    never in the user's own ``~/.local/share/hrvcalm/sessions.db``."""
+    path = tmp_path_factory.mktemp("db") / "sessions.db"
+    monkeypatch.setenv("HRVCALM_DB", str(path))
+    return path
+
+
 @pytest.fixture
 def rest_rr() -> npt.NDArray[np.float64]:
     """910 resting RR intervals from a Polar chest strap (rest_rri.txt), ms."""

@@ -31,7 +31,7 @@ async def _replay(path: str, speed: float, jsonl: bool, format: str | None) -> i
     await live.run(port=None)
     if not jsonl:
         print(
-            f"{source.name}: {len(live.beats)} beats, {live.pipeline.n_artifacts} artifacts, "
+            f"{source.name}: {live.n_beats} beats, {live.pipeline.n_artifacts} artifacts, "
             f"{live.pipeline.bad_intervals} bad intervals skipped"
         )
         if live.last_metrics is not None:

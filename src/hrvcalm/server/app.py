@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 #: How often the timer is sent to the pages and observers are flushed, wall-clock seconds.
 TICK_PERIOD_S = 1.0
+#: Beats a session keeps in memory for inspection; the store keeps them all.
+KEEP_BEATS = 10_000
 #: Largest websocket message accepted from a page, bytes.
 MAX_PAGE_MESSAGE_BYTES = 64 * 1024
 
@@ -110,7 +113,9 @@ class LiveSession:
         self._wall_clock = wall_clock
         self.pacer = PacerSettings(t0_s=wall_clock())
         self.last_metrics: Metrics | None = None
-        self.beats: list[Beat] = []
+        #: The most recent beats (at most ``KEEP_BEATS``: memory stays flat in long sessions).
+        self.beats: deque[Beat] = deque(maxlen=KEEP_BEATS)
+        self.n_beats = 0
         self._ended = asyncio.Event()
         self.hub.publish(messages.hello(source.spec, source.speed))
         self.hub.publish(messages.pacer(self.pacer))
@@ -220,6 +225,7 @@ class LiveSession:
                 for item in self.pipeline.push_notification(event):
                     if isinstance(item, Beat):
                         self.beats.append(item)
+                        self.n_beats += 1
                         self.hub.publish(messages.beat(item))
                     else:
                         self.last_metrics = item

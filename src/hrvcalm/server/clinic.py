@@ -86,7 +86,7 @@ class ClinicServer:
                     "session": sid,
                     "name": live.source.name,
                     "phase": live.state.phase.value,
-                    "beats": len(live.beats),
+                    "beats": live.n_beats,
                     "watch_path": f"/?session={sid}",
                 }
                 for sid, live in self.sessions.items()
