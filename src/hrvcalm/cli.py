@@ -8,14 +8,15 @@ live in :mod:`hrvcalm.commands`, one module each.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from hrvcalm import __version__
-from hrvcalm.commands import analyze, replay, session
+from hrvcalm.commands import analyze, clinic, importing, replay, report, session, sessions
 from hrvcalm.errors import HrvcalmError, UsageError
 
-COMMAND_MODULES = (session, replay, analyze)
+COMMAND_MODULES = (session, replay, analyze, sessions, importing, report, clinic)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hrvcalm`` console script."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="hrvcalm: %(message)s")
     try:
         code: int = args.handler(args)
         return code

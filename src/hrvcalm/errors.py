@@ -9,6 +9,7 @@
     +-- DeviceError               the strap or link is wrong (the data may be fine)
     |   +-- DeviceNotFoundError   no strap answered
     |   +-- DeviceLostError       the link dropped and could not be brought back
+    +-- StoreError                the session database cannot be opened or written
     +-- UsageError                the user asked for something that does not exist
 
 Like h11's LocalProtocolError / RemoteProtocolError, data-side and device-side errors are
@@ -60,6 +61,10 @@ class DeviceNotFoundError(DeviceError):
 
 class DeviceLostError(DeviceError):
     """The link dropped and could not be re-established."""
+
+
+class StoreError(HrvcalmError):
+    """The session database cannot be opened, is not ours, or cannot be written to."""
 
 
 class UsageError(HrvcalmError):

@@ -75,12 +75,15 @@ class Beat:
         artifact: ``True`` if the interval was judged an artifact and left out of the metrics.
         gap_before: ``True`` if beats are missing right before this one (dropped link,
             lost notifications), so it must not be differenced with the previous beat.
+        corrected_rr_ms: For an artifact, the value that replaces it in plots (the local
+            median; half the interval for a missed beat), else ``None``.
     """
 
     t_s: float
     rr_ms: float
     artifact: bool = False
     gap_before: bool = False
+    corrected_rr_ms: float | None = None
 
     @property
     def hr_bpm(self) -> float:

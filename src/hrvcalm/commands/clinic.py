@@ -45,7 +45,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"hrvcalm: clinic server on http://{shown}:{port}/sessions", file=sys.stderr)
         print(f"hrvcalm: relays connect to ws://{shown}:{port}/ingest", file=sys.stderr)
         if not args.token and not os.environ.get(TOKEN_ENV):
-            print(f"hrvcalm: access token (give it to relays): {token}", file=sys.stderr)
+            print(f"hrvcalm: access token: {token}  (give it to relays)", file=sys.stderr)
         if not is_loopback(args.host):
             print(
                 "hrvcalm: serving beyond this machine: every request needs the token "

@@ -21,10 +21,16 @@ def register(sub: Any) -> None:
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
     demo.add_argument("--speed", type=parse_speed, default=1.0, help="playback speed (default 1)")
     demo.add_argument("--jsonl", action="store_true", help="also print every message on stdout")
+    demo.add_argument(
+        "--db",
+        metavar="PATH",
+        help="session database (default: $HRVCALM_DB, else ~/.local/share/hrvcalm/sessions.db)",
+    )
+    _add_network_options(demo)
     demo.set_defaults(handler=run_demo)
 
     p = sub.add_parser("session", help="run a live session from a source")
-    p.add_argument("--source", required=True, help="replay:PATH or sim[:breaths=6,seed=1]")
+    p.add_argument("--source", required=True, help="ble:auto, ble-virtual:PATH, replay:PATH, sim")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
     p.add_argument("--minutes", type=positive_number, help="end the session after N minutes")
     p.add_argument("--speed", type=parse_speed, default=1.0, help="speed for replay and sim")
@@ -32,10 +38,16 @@ def register(sub: Any) -> None:
     p.add_argument("--jsonl", action="store_true", help="also print every message on stdout")
     p.add_argument("--format", help="recording format for replay: (rr, csv, hrm, wfdb)")
     p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="session database (default: $HRVCALM_DB, else ~/.local/share/hrvcalm/sessions.db)",
+    )
+    p.add_argument(
         "--autostart",
         action="store_true",
         help="start the practice timer at once instead of waiting for Start on the page",
     )
+    _add_network_options(p)
     p.set_defaults(handler=run_session)
 
 
@@ -52,6 +64,27 @@ def demo_recording_path() -> Path:
     raise UsageError("the demo recording is missing from this installation")
 
 
+def _add_network_options(parser: Any) -> None:
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to serve on (default 127.0.0.1: only this machine); anything else "
+        "requires an access token",
+    )
+    parser.add_argument(
+        "--token", help="access token when serving beyond loopback (default: a new one, printed)"
+    )
+
+
+def _access_token(args: argparse.Namespace) -> str | None:
+    """No token on loopback; beyond it, the given token or a fresh one."""
+    from hrvcalm.server.access import is_loopback, new_token
+
+    if is_loopback(args.host):
+        return None
+    return str(args.token or new_token())
+
+
 def run_demo(args: argparse.Namespace) -> int:
     args.source = f"replay:{demo_recording_path()}"
     args.minutes = None
@@ -65,29 +98,52 @@ def run_session(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from hrvcalm.commands.sessions import history_routes
     from hrvcalm.devices import open_source
     from hrvcalm.server.app import LiveSession
+    from hrvcalm.storage import SessionRecorder, open_store
 
     source = open_source(args.source, speed=args.speed, format=args.format)
+    store = open_store(args.db)
+    recorder = SessionRecorder(store, clock=source.clock_s)
     live = LiveSession(
         source,
         duration_s=None if args.minutes is None else 60.0 * args.minutes,
         on_message=print_message if args.jsonl else None,
+        observers=[recorder],
         autostart=args.autostart,
     )
 
+    token = _access_token(args)
+
     def ready(port: int) -> None:
-        url = f"http://127.0.0.1:{port}/"
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
         print(f"hrvcalm: {source.name} -> open {url}  (Ctrl-C to stop)", file=sys.stderr)
+        if token:
+            print(
+                f"hrvcalm: serving beyond this machine on {args.host}: every request needs "
+                "the access token in that address",
+                file=sys.stderr,
+            )
         if not args.no_browser:
             webbrowser.open(url)
 
     try:
-        await live.run(port=args.port, serve_ready=ready)
+        await live.run(
+            host=args.host,
+            port=args.port,
+            serve_ready=ready,
+            routes=history_routes(args.db),
+            token=token,
+        )
     except OSError as exc:
         raise UsageError(
-            f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}; "
+            f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; "
             "choose another port with --port"
         ) from None
-    print(f"hrvcalm: session ended after {len(live.beats)} beats", file=sys.stderr)
+    finally:
+        recorder.close()
+        store.close()
+    print(f"hrvcalm: session ended after {live.n_beats} beats", file=sys.stderr)
     return 0

@@ -31,6 +31,7 @@ from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.pipeline import LivePipeline
 from hrvcalm.core.session import Phase, SessionState
 from hrvcalm.devices.base import Source
+from hrvcalm.errors import HrvcalmError
 from hrvcalm.events import Beat, DeviceStatus, Metrics
 from hrvcalm.server import messages
 from hrvcalm.server.access import guard
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 #: How often the timer is sent to the pages and observers are flushed, wall-clock seconds.
 TICK_PERIOD_S = 1.0
+#: A repeated observer failure is reported at most this often, s.
+WARN_EVERY_S = 60.0
 #: Beats a session keeps in memory for inspection; the store keeps them all.
 KEEP_BEATS = 10_000
 #: Largest websocket message accepted from a page, bytes.
@@ -108,6 +111,8 @@ class LiveSession:
         self.observers: list[SessionObserver] = list(observers)
         if on_message is not None:
             self.observers.append(CallbackObserver(on_message))
+        self._last_warning = ""
+        self._last_warning_at = 0.0
         self.hub = Hub(self._notify_observers)
         self.autostart = autostart
         self._wall_clock = wall_clock
@@ -123,11 +128,32 @@ class LiveSession:
 
     def _notify_observers(self, message: Message) -> None:
         for observer in self.observers:
-            observer.on_message(message)
+            try:
+                observer.on_message(message)
+            except (HrvcalmError, OSError) as exc:
+                self._observer_failed(exc)
 
     def _flush_observers(self) -> None:
         for observer in self.observers:
-            observer.flush()
+            try:
+                observer.flush()
+            except (HrvcalmError, OSError) as exc:
+                self._observer_failed(exc)
+
+    def _observer_failed(self, exc: Exception) -> None:
+        """An observer (the store) failed: warn, once a minute per problem, and go on.
+
+        The live session never stops because its record cannot be written (disk full,
+        read-only database); the store keeps what it could not write and retries on the
+        next flush.
+        """
+        text = f"{exc}; the session goes on and saving is retried every second"
+        now = time.monotonic()
+        if text == self._last_warning and now - self._last_warning_at < WARN_EVERY_S:
+            return
+        self._last_warning, self._last_warning_at = text, now
+        log.warning("%s", text)
+        self.hub.send_to_pages(messages.error(text))
 
     # -- commands from pages --------------------------------------------------------------
 

@@ -45,13 +45,17 @@ def hello(source: str, speed: float) -> Message:
 
 
 def beat(b: Beat) -> Message:
-    """One beat: ``t_s`` session seconds, ``rr_ms``, ``hr_bpm``, ``artifact``."""
+    """One beat: ``t_s`` session seconds, ``rr_ms`` (exact), ``hr_bpm``, ``artifact``,
+    ``gap_before`` (beats are missing before it), ``corrected_rr_ms`` (the replacement value
+    of an artifact, else ``null``)."""
     return {
         "type": "beat",
         "t_s": round(b.t_s, 3),
-        "rr_ms": round(b.rr_ms, 3),
+        "rr_ms": b.rr_ms,  # exact: strap intervals are 1/1024 s, the store keeps them as sent
         "hr_bpm": round(b.hr_bpm, 2),
         "artifact": b.artifact,
+        "gap_before": b.gap_before,
+        "corrected_rr_ms": None if b.corrected_rr_ms is None else round(b.corrected_rr_ms, 3),
     }
 
 

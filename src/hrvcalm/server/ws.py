@@ -88,6 +88,11 @@ class Hub:
                 self.clients.discard(connection)
                 transport.abort()
 
+    def send_to_pages(self, message: Message) -> None:
+        """Send a message to the connected pages only: not state, not seen by observers."""
+        if self.clients:
+            broadcast(self.clients, messages.encode(message))
+
     def welcome(self) -> list[Message]:
         """What a page that just connected needs, in order: state first, then recent beats."""
         out = [self._state[k] for k in ("hello", "device", "pacer", "session") if k in self._state]
