@@ -41,6 +41,7 @@ def analysis_document(
         },
         "n_beats": analysis.n_beats,
         "n_artifacts": analysis.n_artifacts,
+        "artifact_kinds": _kind_counts(analysis),
         "summary": _metric_values(analysis.summary),
         "windows": [
             {"start_s": w.start_s, "end_s": w.end_s, **_metric_values(w.metrics)}
@@ -49,12 +50,24 @@ def analysis_document(
     }
 
 
+def _kind_counts(analysis: Analysis) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in analysis.kinds:
+        if kind != "normal":
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 _TABLE_COLUMNS = (
     ("mean_hr_bpm", "HR bpm", 1),
     ("mean_nn_ms", "meanNN ms", 1),
     ("sdnn_ms", "SDNN ms", 1),
     ("rmssd_ms", "RMSSD ms", 1),
     ("pnn50_pct", "pNN50 %", 1),
+    ("lf_hf", "LF/HF", 2),
+    ("hf_ms2", "HF ms2", 0),
+    ("resp_rate_bpm", "resp/min", 1),
+    ("coherence", "coher.", 2),
     ("artifacts_pct", "artif. %", 1),
     ("n_beats", "beats", 0),
 )
@@ -64,7 +77,7 @@ def _cell(value: Any, digits: int) -> str:
     if value is None:
         return "-"
     if digits == 0:
-        return str(int(value))
+        return str(round(value))
     return f"{value:.{digits}f}"
 
 
@@ -84,15 +97,18 @@ def analysis_table(recording: Recording, analysis: Analysis) -> str:
         lines.append(f"  skipped line {bad.line}: {bad.text!r} ({bad.reason})")
     for key, value in recording.notes.items():
         lines.append(f"  {key}: {value}")
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(_kind_counts(analysis).items()))
     lines.append(
         f"  artifacts: {analysis.n_artifacts} of {analysis.n_beats} beats left out of the metrics"
+        + (f" ({kinds})" if kinds else "")
     )
     lines.append("")
     lines.append("Whole recording:")
     for key in METRIC_KEYS:
         value = analysis.summary.metric_dict()[key]
         if value is not None:
-            lines.append(f"  {key:<16} {_cell(value, 0 if key == 'n_beats' else 2)}")
+            shown = str(value) if key == "n_beats" else f"{value:.4g}"
+            lines.append(f"  {key:<16} {shown}")
     lines.append("")
     header = f"{'window':>19}  " + "  ".join(f"{title:>9}" for _, title, _ in _TABLE_COLUMNS)
     lines.append(header)
@@ -101,5 +117,8 @@ def analysis_table(recording: Recording, analysis: Analysis) -> str:
         cells = "  ".join(f"{_cell(values[key], d):>9}" for key, _, d in _TABLE_COLUMNS)
         lines.append(f"{_clock(w.start_s):>9}-{_clock(w.end_s):>9}  {cells}")
     lines.append("")
-    lines.append("'-' = not enough clean beats in the window to compute the metric.")
+    lines.append(
+        "'-' = not enough clean beats in the window to compute the metric. "
+        "Summary coherence and resp_rate_bpm: medians over the windows."
+    )
     return "\n".join(lines)

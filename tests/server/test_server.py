@@ -8,6 +8,7 @@ import math
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +168,19 @@ class _Collect:
 
     def flush(self) -> None:
         pass
+
+
+async def test_beats_waiting_for_the_look_ahead_come_out_when_a_replay_ends(
+    tmp_path: Path,
+) -> None:
+    rr = [
+        float(v)
+        for v in read_recording(FIXTURES / "polar_rr_rhenanbartels_hrv/rest_rri.txt").rr_ms[:200]
+    ]
+    rr += [rr[-1] * 2.0, rr[-1] * 0.5]  # a missed and an extra beat at the very end
+    path = tmp_path / "ends_badly.txt"
+    path.write_text("\n".join(str(v) for v in rr))
+    live = LiveSession(ReplaySource(read_recording(path), speed=math.inf), autostart=True)
+    await asyncio.wait_for(live.run(port=None), 30)
+    assert [b.rr_ms for b in live.beats] == rr
+    assert live.beats[-2].artifact

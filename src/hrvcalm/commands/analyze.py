@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from hrvcalm.commands import positive_number
 from hrvcalm.errors import UsageError
+
+#: Windows above which a progress bar is shown on a terminal.
+PROGRESS_MIN_WINDOWS = 200
 
 
 def register(sub: Any) -> None:
@@ -15,10 +22,39 @@ def register(sub: Any) -> None:
     p.add_argument("path", help="recording file")
     p.add_argument("--window", type=positive_number, default=300.0, help="window length, s")
     p.add_argument("--step", type=positive_number, help="step between windows, s (default: window)")
+    p.add_argument(
+        "--psd", choices=("welch", "lomb"), default="welch", help="spectral method (default welch)"
+    )
     p.add_argument("--no-correction", action="store_true", help="keep every interval")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--report", metavar="FILE.html", help="also write an HTML report with plots")
     p.add_argument("--format", help="override format detection (rr, csv, hrm, wfdb)")
     p.set_defaults(handler=run)
+
+
+@contextmanager
+def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr for long analyses on a terminal, else nothing."""
+    if total_hint < PROGRESS_MIN_WINDOWS or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("analyzing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} windows"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("analyze", total=total_hint)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,18 +62,42 @@ def run(args: argparse.Namespace) -> int:
     from hrvcalm.core.analysis import analyze_rr
     from hrvcalm.recordings import read_recording
 
+    report = Path(args.report) if args.report else None
+    if report is not None and not report.parent.is_dir():
+        raise UsageError(f"--report {args.report}: folder {report.parent} does not exist")
     recording = read_recording(args.path, format=args.format)
     if len(recording) < 2:
         raise UsageError(
             f"{recording.path}: only {len(recording)} interval(s): too short to analyze"
         )
     step = args.step if args.step is not None else args.window
-    analysis = analyze_rr(
-        recording.rr_ms, window_s=args.window, step_s=step, correction=not args.no_correction
-    )
+    with _progress(int(recording.duration_s / step)) as progress:
+        analysis = analyze_rr(
+            recording.rr_ms,
+            window_s=args.window,
+            step_s=step,
+            correction=not args.no_correction,
+            psd=args.psd,
+            labels=recording.labels,
+            progress=progress,
+        )
+    settings = {
+        "window_s": args.window,
+        "step_s": step,
+        "psd": args.psd,
+        "correction": not args.no_correction,
+    }
+    if report is not None:
+        from hrvcalm.reports.html import write_report
+
+        try:
+            write_report(report, recording, analysis, settings)
+        except OSError as exc:
+            raise UsageError(f"--report {args.report}: cannot write: {exc.strerror}") from None
     if args.json:
-        settings = {"window_s": args.window, "step_s": step, "correction": not args.no_correction}
         print(json.dumps(analysis_document(recording, analysis, settings), allow_nan=False))
     else:
         print(analysis_table(recording, analysis))
+        if report is not None:
+            print(f"report written to {report}")
     return 0

@@ -1,65 +1,105 @@
-"""The relaxation signal (0-100) shown to the patient, first version.
+"""The relaxation signal (0-100) shown to the patient.
 
-Vagally mediated HRV rises during the relaxation response; RMSSD is its most robust short-term
-time-domain index (Shaffer & Ginsberg 2017, Front Public Health 5:258), and it is roughly
-log-normally distributed, so changes are judged as ratios. The signal compares the current
-RMSSD with the patient's own baseline from the start of the session:
+It combines three markers of the relaxation response, each compared with the patient's own
+baseline from the start of the session, as a log2 ratio (a doubling counts as much whatever
+the person's resting level):
 
-    relaxation = clip(50 + 25 * log2(rmssd / baseline_rmssd), 0, 100)
+- ``r_rmssd = log2(rmssd / baseline_rmssd)``: RMSSD, the most robust short-term index of vagal
+  activity (Shaffer & Ginsberg 2017, Front Public Health 5:258); roughly log-normal, hence the
+  ratio.
+- ``r_amp = log2(amplitude / baseline_amplitude)``: resonance amplitude, the peak-to-trough
+  heart-rate swing per breath, which slow breathing near the resonance frequency (about 6/min)
+  maximises (Lehrer, Vaschillo & Vaschillo 2000; Lehrer & Gevirtz 2014, Front Psychol 5:756):
+  it is what HRV biofeedback trains.
+- ``r_coh = log2((1 + coherence) / (1 + baseline_coherence))``: HeartMath coherence (McCraty et
+  al. 2009), high when the heart rhythm becomes a single smooth oscillation. The ``1 +`` keeps
+  the ratio finite near zero, where coherence is mostly noise.
 
-50 means "as at the start", each doubling of RMSSD adds 25 points (4x the baseline reads
-100), each halving takes 25 away. The baseline is the geometric mean of the RMSSD values
-reported during the first ``baseline_s`` seconds after metrics become available; during that
-time the baseline is still forming and the value is computed against it as it stands.
+``relaxation = clip(50 + 25 * (0.4 r_rmssd + 0.3 r_amp + 0.3 r_coh), 0, 100)``, the weights
+renormalised over the markers available (RMSSD alone during the first minute, before the
+64-s coherence window fills). 50 means "as at the start"; a doubling of all three adds 25.
 
-Comparing a person with themselves avoids the large differences in resting RMSSD between
-people (age, fitness, medication). Coherence and resonance amplitude join this signal when the
-frequency-domain engine provides them.
+Why this shape: each marker alone misleads. RMSSD also rises with a single deep sigh; the
+amplitude rises with any large breath; coherence is high for any regular rhythm, even a small
+one. Together they move when the patient's breathing becomes slow, regular and deep, the
+physiological target of the practice. Comparing a person with themselves avoids the large
+between-person differences in resting HRV (age, fitness, medication, chronic pain).
+Each baseline is the geometric mean of the marker's values during the first ``baseline_s``
+seconds after it became available; until then the value is computed against the baseline as
+it stands.
 """
 
 from __future__ import annotations
 
 import math
 
+WEIGHTS = {"rmssd": 0.4, "amplitude": 0.3, "coherence": 0.3}
+POINTS_PER_DOUBLING = 25.0
+
+
+class _Baseline:
+    def __init__(self, baseline_s: float) -> None:
+        self.baseline_s = baseline_s
+        self.first_t_s: float | None = None
+        self.log_sum = 0.0
+        self.count = 0
+
+    def feed(self, t_s: float, log_value: float) -> float:
+        if self.first_t_s is None:
+            self.first_t_s = t_s
+        if t_s - self.first_t_s <= self.baseline_s:
+            self.log_sum += log_value
+            self.count += 1
+        return log_value - self.log_sum / self.count
+
 
 class RelaxationSignal:
-    """Maps RMSSD to 0-100 against the session's own baseline.
+    """Maps RMSSD, resonance amplitude and coherence to 0-100 against the session's baseline.
 
     Args:
-        baseline_s: How long after the first valid RMSSD the baseline keeps forming, s.
+        baseline_s: How long after each marker's first value its baseline keeps forming, s.
     """
 
     def __init__(self, baseline_s: float = 60.0) -> None:
         self.baseline_s = baseline_s
-        self._first_t_s: float | None = None
-        self._log_sum = 0.0
-        self._count = 0
+        self._baselines = {key: _Baseline(baseline_s) for key in WEIGHTS}
 
     @property
     def baseline_rmssd_ms(self) -> float | None:
         """The baseline RMSSD in ms, or ``None`` before the first value."""
-        if self._count == 0:
-            return None
-        return math.exp(self._log_sum / self._count)
+        b = self._baselines["rmssd"]
+        return 2.0 ** (b.log_sum / b.count) if b.count else None
 
-    def update(self, t_s: float, rmssd_ms: float | None) -> float | None:
-        """Feed the latest RMSSD and get the relaxation value.
+    def update(
+        self,
+        t_s: float,
+        rmssd_ms: float | None,
+        *,
+        resonance_bpm: float | None = None,
+        coherence: float | None = None,
+    ) -> float | None:
+        """Feed the latest markers and get the relaxation value.
 
         Args:
             t_s: Session time, s.
-            rmssd_ms: Current RMSSD in ms, or ``None`` while it cannot be computed.
+            rmssd_ms: Current RMSSD, ms (``None`` while not computable).
+            resonance_bpm: Current peak-to-trough HR per breath, bpm.
+            coherence: Current coherence ratio.
 
         Returns:
             Relaxation 0-100, or ``None`` while RMSSD is unavailable.
         """
         if rmssd_ms is None or rmssd_ms <= 0:
             return None
-        if self._first_t_s is None:
-            self._first_t_s = t_s
-        if t_s - self._first_t_s <= self.baseline_s:
-            self._log_sum += math.log(rmssd_ms)
-            self._count += 1
-        baseline = self.baseline_rmssd_ms
-        assert baseline is not None
-        value = 50.0 + 25.0 * math.log2(rmssd_ms / baseline)
+        logs = {"rmssd": math.log2(rmssd_ms)}
+        if resonance_bpm is not None and resonance_bpm > 0:
+            logs["amplitude"] = math.log2(resonance_bpm)
+        if coherence is not None and coherence >= 0:
+            logs["coherence"] = math.log2(1.0 + coherence)
+        score = 0.0
+        weight = 0.0
+        for key, log_value in logs.items():
+            score += WEIGHTS[key] * self._baselines[key].feed(t_s, log_value)
+            weight += WEIGHTS[key]
+        value = 50.0 + POINTS_PER_DOUBLING * score / weight
         return min(100.0, max(0.0, value))

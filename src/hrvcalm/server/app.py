@@ -248,19 +248,24 @@ class LiveSession:
                     if self.autostart and self.state.start(self.source.clock_s()):
                         self._publish_session()
                     continue
-                for item in self.pipeline.push_notification(event):
-                    if isinstance(item, Beat):
-                        self.beats.append(item)
-                        self.n_beats += 1
-                        self.hub.publish(messages.beat(item))
-                    else:
-                        self.last_metrics = item
-                        self.hub.publish(messages.metrics(item))
+                self._publish_items(self.pipeline.push_notification(event))
                 if self.state.tick(self.source.clock_s()):
                     self._publish_session()
                     return
+            # the source ended: beats still waiting for the artifact look-ahead come out now
+            self._publish_items(self.pipeline.flush())
         finally:
             self._end()
+
+    def _publish_items(self, items: list[Beat | Metrics]) -> None:
+        for item in items:
+            if isinstance(item, Beat):
+                self.beats.append(item)
+                self.n_beats += 1
+                self.hub.publish(messages.beat(item))
+            else:
+                self.last_metrics = item
+                self.hub.publish(messages.metrics(item))
 
     async def _tick_forever(self) -> None:
         while True:
