@@ -1,12 +1,28 @@
 // Entry module: wires the websocket to the DOM. State comes from the server; the page applies
 // whatever message arrives, in any order, and ignores types it does not know.
+//
+// Flow: phase "ready" (choose practice, length, pace; rate pain and stress) -> Start -> a
+// short lead-in on the page -> `configure` was sent already, now `set_pacer` (so the first
+// breath begins with an in-breath) and `start` -> phase "running" (timed cues) -> "ended"
+// (after-ratings). Reconnects by itself and takes the server's state as it finds it.
 
 import { Connection } from "./connection.js";
 import { DEFAULT_PACER, startPacer } from "./pacer.js";
-import { DASH, describeDevice, formatNumber, formatRate, formatTimer } from "./format.js";
+import { BreathSound } from "./audio.js";
+import { Speaker } from "./speech.js";
+import { HeartTrace } from "./trace.js";
+import { LENGTHS_MIN, PRACTICES, cueIndexAt, cuesFor, suggestNextMinutes } from "./practices.js";
+import {
+  DASH, RATIO_CHOICES, coherencePct, describeDevice, formatNumber, formatRate, formatRemaining,
+  formatTimer, ratioLabel,
+} from "./format.js";
 
 const PROTOCOL = 1;
 const ERROR_SHOW_MS = 10000;
+const LEAD_IN_S = 3;
+/** No beat for this long (wall clock) while the strap says "connected": signal lost. */
+const NO_BEATS_MS = 8000;
+const PREFS_KEY = "hrvcalm.practice.prefs";
 
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -17,37 +33,66 @@ const el = {
   deviceText: document.querySelector(".device-text"),
   shape: byTestId("pacer"),
   words: $("pacer-words"),
+  cue: $("cue"),
   rate: $("rate"),
   rateValue: $("rate-value"),
+  ratio: $("ratio"),
+  guide: $("guide"),
+  guideBox: $("guide-box"),
+  sound: $("sound"),
+  voice: $("voice"),
+  speech: $("speech"),
+  setup: $("setup"),
+  lengthHint: $("length-hint"),
   timer: $("timer"),
   phaseLabel: $("phase-label"),
-  duration: $("duration"),
+  remaining: $("remaining"),
   start: $("start"),
   stop: $("stop"),
+  signal: $("signal"),
   readings: $("readings"),
   hr: $("hr"),
   rmssd: $("rmssd"),
   rmssdHint: $("rmssd-hint"),
   coherence: $("coherence"),
+  coherenceHint: $("coherence-hint"),
+  coherenceMeter: $("coherence-meter"),
+  coherenceFill: $("coherence-fill"),
   relaxation: $("relaxation"),
   relaxationMeter: $("relaxation-meter"),
   relaxationFill: $("relaxation-fill"),
+  trace: $("hr-trace"),
   before: $("ratings-before"),
   after: $("ratings-after"),
+  saveAfter: $("save-after"),
   errors: $("errors"),
   source: $("source"),
   protocol: $("protocol"),
 };
 
+const prefs = loadPrefs();
+
 const state = {
   pacer: { ...DEFAULT_PACER, t0S: Date.now() / 1000 },
   speed: 1,
-  session: { phase: null, elapsedS: 0, durationS: null, receivedMs: performance.now() },
-  deviceState: null,
+  session: { phase: null, practice: prefs.practice, elapsedS: 0, durationS: null, receivedMs: performance.now(), ratings: {} },
+  choice: { practice: prefs.practice, minutes: prefs.minutes },
+  device: { state: null, contact: null },
+  lastBeatMs: null,
   online: false,
   rateDragging: false,
+  leadInEndsMs: null,
+  cues: [],
+  cueIndex: -2,
+  cueKey: "",
+  pendingAfter: null,
 };
 
+const sound = new BreathSound();
+sound.setVoice(prefs.voice);
+sound.onCue = (n) => { el.sound.dataset.cues = String(n); };
+const speaker = new Speaker();
+const trace = new HeartTrace(el.trace);
 const connection = new Connection({ onMessage: handle, onStatus: setOnline });
 
 // ---- server -> page -------------------------------------------------------------------
@@ -57,12 +102,19 @@ const handlers = {
     el.source.textContent = `source: ${msg.source ?? "unknown"}`;
     el.protocol.textContent = `${msg.protocol ?? "?"} · ${msg.app ?? "hrvcalm"} ${msg.version ?? ""}`.trim();
     state.speed = typeof msg.speed === "number" && msg.speed > 0 ? msg.speed : 1;
+    trace.speed = state.speed;
+    trace.reset(); // the server replays its recent beats right after
     if (msg.protocol !== PROTOCOL) {
       showError(`This page speaks protocol ${PROTOCOL}, the server ${msg.protocol}: please reload.`);
     }
   },
 
   beat(msg) {
+    if (typeof msg.t_s === "number" && typeof msg.hr_bpm === "number") {
+      trace.addBeat(msg.t_s, msg.hr_bpm, msg.artifact);
+    }
+    state.lastBeatMs = performance.now();
+    updateSignal();
     // Artifact beats are left out of the metrics, so they do not move the display either,
     // unless nothing has been shown yet.
     if (msg.artifact && el.hr.textContent !== DASH) return;
@@ -73,10 +125,10 @@ const handlers = {
     el.rmssd.textContent = formatNumber(msg.rmssd_ms, 1);
     el.rmssdHint.hidden = typeof msg.rmssd_ms === "number";
     el.coherence.textContent = formatNumber(msg.coherence, 1);
+    el.coherenceHint.hidden = typeof msg.coherence === "number";
+    setMeter(el.coherenceMeter, el.coherenceFill, coherencePct(msg.coherence));
     el.relaxation.textContent = formatNumber(msg.relaxation, 0);
-    const pct = typeof msg.relaxation === "number" ? Math.max(0, Math.min(100, msg.relaxation)) : 0;
-    el.relaxationFill.style.width = `${pct}%`;
-    el.relaxationMeter.setAttribute("aria-valuenow", String(Math.round(pct)));
+    setMeter(el.relaxationMeter, el.relaxationFill, typeof msg.relaxation === "number" ? msg.relaxation : 0);
   },
 
   device(msg) {
@@ -84,8 +136,8 @@ const handlers = {
     el.deviceText.textContent = text;
     el.device.dataset.state = msg.state ?? "unknown";
     el.device.dataset.tone = tone;
-    state.deviceState = msg.state;
-    updateStale();
+    state.device = { state: msg.state ?? null, contact: msg.contact ?? null };
+    updateSignal();
   },
 
   pacer(msg) {
@@ -95,25 +147,42 @@ const handlers = {
       inhaleRatio: typeof msg.inhale_ratio === "number" && msg.inhale_ratio > 0 ? msg.inhale_ratio : 1,
       t0S: typeof msg.t0_s === "number" ? msg.t0_s : Date.now() / 1000,
     };
+    trace.setPacer(state.pacer);
     el.shape.dataset.rate = String(msg.rate_bpm);
+    el.shape.dataset.inhaleRatio = String(state.pacer.inhaleRatio);
     if (!state.rateDragging) {
       el.rate.value = String(msg.rate_bpm);
       el.rateValue.textContent = formatRate(msg.rate_bpm);
+      el.rate.setAttribute("aria-valuetext", formatRate(msg.rate_bpm));
     }
+    if (document.activeElement !== el.ratio) el.ratio.value = ratioLabel(state.pacer.inhaleRatio);
   },
 
   session(msg) {
+    const previous = state.session.phase;
     state.session = {
       phase: msg.phase ?? null,
+      practice: typeof msg.practice === "string" ? msg.practice : state.choice.practice,
       elapsedS: typeof msg.elapsed_s === "number" ? msg.elapsed_s : 0,
       durationS: typeof msg.duration_s === "number" ? msg.duration_s : null,
       receivedMs: performance.now(),
+      ratings: msg.ratings && typeof msg.ratings === "object" ? msg.ratings : {},
     };
-    el.duration.textContent = state.session.durationS === null ? "" : `of ${formatTimer(state.session.durationS)}`;
     document.body.dataset.phase = state.session.phase ?? "";
-    if (msg.ratings && typeof msg.ratings === "object") applyRatings(msg.ratings);
+    if (state.session.phase === "ready") {
+      // The server's choice wins (another page, or `--minutes`); otherwise offer ours.
+      if (state.session.practice !== state.choice.practice || !sameMinutes()) {
+        if (state.session.durationS === null) sendConfigure();
+        else adoptServerChoice();
+      }
+    } else {
+      state.leadInEndsMs = null;
+    }
+    if (previous === "running" && state.session.phase === "ended") endOfSession();
+    applyRatings(state.session.ratings);
     applyPhase();
     drawTimer();
+    drawCue();
   },
 
   error(msg) {
@@ -128,7 +197,7 @@ function handle(msg) {
 
 // ---- view helpers ---------------------------------------------------------------------
 
-const PHASE_LABELS = { ready: "Ready when you are", running: "Session", ended: "Session complete" };
+const PHASE_LABELS = { ready: "Ready when you are", running: "Practising", ended: "Session complete" };
 
 function setOnline(status) {
   state.online = status === "open";
@@ -136,45 +205,155 @@ function setOnline(status) {
   if (status === "reconnecting") {
     // What we knew about the strap is stale; the server resends it on reconnect.
     handlers.device({ state: "unknown" });
-    el.deviceText.textContent = "waiting for the server…";
+    el.deviceText.textContent = "waiting for hrvcalm…";
   }
   applyPhase();
-  updateStale();
+  updateSignal();
 }
 
-function updateStale() {
-  const live = state.online && (state.deviceState === null || state.deviceState === "connected");
+function setMeter(meter, fill, pct) {
+  const clamped = Math.max(0, Math.min(100, pct));
+  fill.style.width = `${clamped}%`;
+  meter.setAttribute("aria-valuenow", String(Math.round(clamped)));
+}
+
+/** The "signal lost" notice: link lost, no skin contact, or no beats for a while. */
+function updateSignal() {
+  const d = state.device;
+  let text = "";
+  if (!state.online || state.session.phase === "ended") text = ""; // banner / practice over
+  else if (d.state === "lost" || d.state === "reconnecting") {
+    text = "Signal lost. The strap is out of reach or switched off; hrvcalm keeps trying. Your practice can simply go on.";
+  } else if (d.state === "connected" && d.contact === false) {
+    text = "No skin contact. Moisten the strap's pads and check it sits snugly below the chest.";
+  } else if (d.state === "connected" && state.lastBeatMs !== null && performance.now() - state.lastBeatMs > NO_BEATS_MS) {
+    text = "Signal lost: no heartbeats for a few seconds. Check that the strap sits snugly.";
+  }
+  el.signal.textContent = text;
+  el.signal.hidden = text === "";
+  document.body.dataset.signal = text === "" ? "ok" : "lost";
+  const live = state.online && text === "" && (d.state === null || d.state === "connected");
   el.readings.classList.toggle("stale", !live);
+}
+
+function sameMinutes() {
+  return state.session.durationS !== null && Math.abs(state.session.durationS - 60 * state.choice.minutes) < 1;
+}
+
+function adoptServerChoice() {
+  state.choice.practice = state.session.practice;
+  if (state.session.durationS !== null) state.choice.minutes = state.session.durationS / 60;
+  showChoice();
+}
+
+function showChoice() {
+  for (const input of el.setup.querySelectorAll('input[name="practice"]')) {
+    input.checked = input.value === state.choice.practice;
+  }
+  const minutes = el.setup.querySelectorAll('input[name="minutes"]');
+  for (const input of minutes) input.checked = Number(input.value) === state.choice.minutes;
+}
+
+function currentPractice() {
+  return state.session.phase === "ready" || state.session.phase === null ? state.choice.practice : state.session.practice;
+}
+
+function guideOn() {
+  if (state.session.phase === "ended") return false;
+  return PRACTICES[currentPractice()]?.guide || el.guide.checked;
 }
 
 function applyPhase() {
   const phase = state.session.phase;
-  el.phaseLabel.textContent = PHASE_LABELS[phase] ?? "Session";
-  el.start.disabled = !state.online || phase !== "ready";
+  const leadIn = state.leadInEndsMs !== null;
+  el.phaseLabel.textContent = leadIn ? "Settling in" : (PHASE_LABELS[phase] ?? "Session");
+  el.start.disabled = !state.online || phase !== "ready" || leadIn;
   el.stop.disabled = !state.online || phase !== "running";
-  // The server starts the session at once, so "before" stays offered while running.
-  el.before.hidden = phase === "ended";
+  el.setup.hidden = phase !== "ready" && phase !== null;
+  for (const input of el.setup.querySelectorAll("input")) input.disabled = leadIn;
+  // Before-ratings are offered until the start; during the practice nothing asks for input.
+  el.before.hidden = !(phase === "ready" || phase === null);
   el.after.hidden = phase !== "ended";
+  const isGuided = PRACTICES[currentPractice()]?.guide ?? true;
+  el.guideBox.hidden = isGuided || phase === "ended";
+  const guide = guideOn();
+  trace.showBands = guide;
+  $("trace-bands").hidden = !guide;
+  el.rate.closest(".rate").hidden = !guide;
+  el.ratio.hidden = !guide;
+  el.ratio.labels[0].hidden = !guide;
+  document.querySelector(".pacer-help").hidden = !guide;
+  el.start.parentElement.hidden = phase === "ended";
+  document.body.dataset.practice = currentPractice();
 }
 
 /** Show the ratings the server holds (so a reloaded or second page shows them too). */
 function applyRatings(ratings) {
   for (const group of [el.before, el.after]) {
     const rating = ratings[group.dataset.when] ?? {};
-    for (const select of group.querySelectorAll("select")) {
-      if (select === document.activeElement) continue; // the patient is choosing right now
-      const value = rating[select.dataset.field];
-      select.value = typeof value === "number" ? String(value) : "";
+    for (const field of group.querySelectorAll("[data-field]")) {
+      if (field === document.activeElement) continue; // the patient is choosing right now
+      const value = rating[field.dataset.field];
+      if (field.tagName === "TEXTAREA") field.value = typeof value === "string" ? value : "";
+      else field.value = typeof value === "number" ? String(value) : "";
     }
+    const saved = group.querySelector(".saved");
+    saved.textContent = Object.hasOwn(ratings, group.dataset.when) ? "Saved." : "";
   }
 }
 
-function drawTimer() {
+function elapsedNow() {
   const s = state.session;
   let elapsed = s.elapsedS;
   if (s.phase === "running") elapsed += ((performance.now() - s.receivedMs) / 1000) * state.speed;
   if (s.durationS !== null) elapsed = Math.min(elapsed, s.durationS);
+  return elapsed;
+}
+
+function drawTimer() {
+  const elapsed = elapsedNow();
   el.timer.textContent = formatTimer(elapsed);
+  const duration = state.session.phase === "ready" ? 60 * state.choice.minutes : state.session.durationS;
+  el.remaining.textContent = state.session.phase === "ended" ? "" : formatRemaining(duration, elapsed);
+}
+
+/** The cue line: practice description before, timed guidance during, a close after. */
+function drawCue() {
+  const phase = state.session.phase;
+  let text;
+  let index = -1;
+  if (state.leadInEndsMs !== null) {
+    const left = Math.max(1, Math.ceil((state.leadInEndsMs - performance.now()) / 1000));
+    el.words.textContent = `Settle in… ${left}`;
+    text = "Get comfortable. The guide begins with an in-breath.";
+  } else if (phase === "running") {
+    const key = `${state.session.practice}/${state.session.durationS}`;
+    if (key !== state.cueKey) {
+      state.cueKey = key;
+      state.cues = cuesFor(state.session.practice, state.session.durationS ?? 600);
+      state.cueIndex = -2;
+    }
+    index = cueIndexAt(state.cues, elapsedNow());
+    text = index >= 0 ? state.cues[index].text : "";
+    if (index !== state.cueIndex) {
+      state.cueIndex = index;
+      if (index > 0) sound.bell();
+      speaker.say(text);
+    }
+  } else if (phase === "ended") {
+    const minutes = state.session.durationS === null ? state.choice.minutes : state.session.durationS / 60;
+    const completed = state.session.durationS !== null && state.session.elapsedS >= state.session.durationS - 1;
+    const next = suggestNextMinutes(Math.round(minutes), completed);
+    text = "Well done. Take a moment before you get up, then note how you feel now.";
+    if (completed && next > minutes) text += ` When it feels right, you could try ${next} minutes next time.`;
+  } else {
+    const info = PRACTICES[state.choice.practice] ?? PRACTICES.paced_breathing;
+    text = `${info.name}: ${info.short} Choose a length, rate how you feel, then press Start.`;
+  }
+  if (phase === "ended") el.words.textContent = "Session complete";
+  else if (!guideOn() && state.leadInEndsMs === null) el.words.textContent = "Breathe naturally";
+  if (el.cue.textContent !== text) el.cue.textContent = text;
+  el.cue.dataset.index = String(index);
 }
 
 function showError(text) {
@@ -185,8 +364,72 @@ function showError(text) {
 }
 
 function send(message) {
-  if (!connection.send(message)) showError("Not connected to the server yet; please try again in a moment.");
+  if (!connection.send(message)) showError("Not connected to hrvcalm yet; please try again in a moment.");
   return connection.isOpen;
+}
+
+function sendConfigure() {
+  if (state.session.phase !== "ready" || !connection.isOpen) return;
+  connection.send({ type: "configure", practice: state.choice.practice, minutes: state.choice.minutes });
+}
+
+function sendRating(group) {
+  const field = (name) => group.querySelector(`[data-field="${name}"]`).value;
+  const score = (name) => (field(name) === "" ? null : Number(field(name)));
+  const note = field("note").trim();
+  return send({ type: "rating", when: group.dataset.when, pain: score("pain"), stress: score("stress"), note: note === "" ? null : note });
+}
+
+function hasRatingInput(group) {
+  return [...group.querySelectorAll("[data-field]")].some((f) => f.value.trim() !== "");
+}
+
+/** Keep the screen on during the practice (Screen Wake Lock API, where the browser has it). */
+let wakeLock = null; // null | "pending" | "denied" | WakeLockSentinel
+function keepAwake(on) {
+  if (!("wakeLock" in navigator)) return;
+  if (on && wakeLock === null && !document.hidden) {
+    wakeLock = "pending";
+    navigator.wakeLock.request("screen").then(
+      (lock) => {
+        wakeLock = lock; // the browser releases it when the page is hidden; we ask again
+        lock.addEventListener("release", () => { if (wakeLock === lock) wakeLock = null; });
+      },
+      () => { wakeLock = "denied"; }, // not allowed here (e.g. not a secure context)
+    );
+  } else if (!on && wakeLock !== null && typeof wakeLock === "object") {
+    const lock = wakeLock;
+    wakeLock = null;
+    lock.release();
+  }
+}
+
+function endOfSession() {
+  sound.bell();
+  speaker.say("The session has ended.");
+}
+
+// ---- preferences (this browser only) ---------------------------------------------------
+
+function loadPrefs() {
+  const fallback = { practice: "paced_breathing", minutes: 5, sound: true, voice: "tone" };
+  try {
+    const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? "{}");
+    const out = { ...fallback, ...stored };
+    if (!Object.hasOwn(PRACTICES, out.practice)) out.practice = fallback.practice;
+    if (!LENGTHS_MIN.includes(out.minutes)) out.minutes = fallback.minutes;
+    return out;
+  } catch {
+    return fallback;
+  }
+}
+
+function savePrefs() {
+  try {
+    localStorage.setItem(PREFS_KEY, JSON.stringify(prefs));
+  } catch {
+    // private mode: preferences just are not remembered
+  }
 }
 
 // ---- page -> server -------------------------------------------------------------------
@@ -194,6 +437,7 @@ function send(message) {
 el.rate.addEventListener("pointerdown", () => { state.rateDragging = true; });
 el.rate.addEventListener("input", () => {
   el.rateValue.textContent = formatRate(el.rate.value);
+  el.rate.setAttribute("aria-valuetext", formatRate(el.rate.value));
 });
 el.rate.addEventListener("change", () => {
   state.rateDragging = false;
@@ -203,32 +447,119 @@ el.rate.addEventListener("change", () => {
   }
 });
 
-for (const [button, type] of [[el.start, "start"], [el.stop, "stop"]]) {
-  button.addEventListener("click", () => {
-    if (send({ type })) {
-      button.disabled = true; // until the server's session message says what happened
-      setTimeout(applyPhase, 3000);
-    }
-  });
+for (const choice of RATIO_CHOICES) el.ratio.append(new Option(choice.label, choice.label));
+el.ratio.value = "1:1";
+el.ratio.addEventListener("change", () => {
+  const choice = RATIO_CHOICES.find((c) => c.label === el.ratio.value) ?? RATIO_CHOICES[0];
+  send({ type: "set_pacer", inhale_ratio: Math.round((1 / choice.exhale) * 10000) / 10000 });
+});
+
+el.guide.addEventListener("change", applyPhase);
+
+el.setup.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input.name === "practice") state.choice.practice = input.value;
+  if (input.name === "minutes") state.choice.minutes = Number(input.value);
+  prefs.practice = state.choice.practice;
+  prefs.minutes = state.choice.minutes;
+  savePrefs();
+  sendConfigure();
+  applyPhase();
+  drawTimer();
+});
+el.setup.addEventListener("submit", (event) => event.preventDefault());
+
+function showSound() {
+  el.sound.setAttribute("aria-pressed", String(sound.enabled));
+  el.sound.textContent = sound.enabled ? "Sound on" : "Sound off";
 }
+
+async function setSound(on) {
+  try {
+    await sound.setEnabled(on);
+  } catch (exc) {
+    showError(String(exc.message ?? exc));
+  }
+  showSound();
+}
+
+el.sound.addEventListener("click", async () => {
+  prefs.sound = !sound.enabled;
+  savePrefs();
+  await setSound(prefs.sound);
+});
+el.voice.value = sound.voice;
+el.voice.addEventListener("change", () => {
+  sound.setVoice(el.voice.value);
+  prefs.voice = sound.voice;
+  savePrefs();
+});
+if (!speaker.supported) el.speech.hidden = true;
+el.speech.addEventListener("click", () => {
+  speaker.setEnabled(!speaker.enabled);
+  el.speech.setAttribute("aria-pressed", String(speaker.enabled));
+  el.speech.textContent = speaker.enabled ? "Spoken guidance on" : "Spoken guidance off";
+  if (speaker.enabled && el.cue.textContent) speaker.say(el.cue.textContent);
+});
+
+el.start.addEventListener("click", () => {
+  if (!connection.isOpen) {
+    showError("Not connected to hrvcalm yet; please try again in a moment.");
+    return;
+  }
+  // The click is the user gesture browsers require before any sound.
+  if (prefs.sound && !sound.enabled) setSound(true);
+  if (hasRatingInput(el.before)) sendRating(el.before);
+  sendConfigure();
+  state.leadInEndsMs = performance.now() + LEAD_IN_S * 1000;
+  applyPhase();
+  setTimeout(() => {
+    if (state.leadInEndsMs === null) return;
+    state.leadInEndsMs = null;
+    // Restart the pacer's cycle now, so the practice opens with an in-breath.
+    send({ type: "set_pacer", rate_bpm: Number(el.rate.value), inhale_ratio: state.pacer.inhaleRatio });
+    send({ type: "start" });
+    applyPhase();
+  }, LEAD_IN_S * 1000);
+});
+
+el.stop.addEventListener("click", () => {
+  if (send({ type: "stop" })) {
+    el.stop.disabled = true; // until the server's session message says what happened
+    setTimeout(applyPhase, 3000);
+  }
+});
 
 for (const group of [el.before, el.after]) {
   for (const select of group.querySelectorAll("select")) {
     select.append(new Option("—", ""));
     for (let n = 0; n <= 10; n += 1) select.append(new Option(String(n), String(n)));
-    select.addEventListener("change", () => {
-      const value = (field) => {
-        const v = group.querySelector(`select[data-field="${field}"]`).value;
-        return v === "" ? null : Number(v);
-      };
-      send({ type: "rating", when: group.dataset.when, pain: value("pain"), stress: value("stress") });
-    });
+  }
+  for (const field of group.querySelectorAll("[data-field]")) {
+    field.addEventListener("change", () => sendRating(group));
+    field.addEventListener("input", () => { group.querySelector(".saved").textContent = ""; });
   }
 }
+el.saveAfter.addEventListener("click", () => sendRating(el.after));
 
 // ---- go -------------------------------------------------------------------------------
 
-startPacer(el.shape, el.words, () => state.pacer);
-setInterval(drawTimer, 250);
+showChoice();
+showSound();
+/** The pacer the circle and the sound follow, or null while they rest. */
+function activePacer() {
+  return state.leadInEndsMs !== null || !guideOn() ? null : state.pacer;
+}
+
+startPacer(el.shape, el.words, activePacer);
+setInterval(() => {
+  drawTimer();
+  drawCue();
+  updateSignal();
+  sound.setPacer(activePacer());
+  keepAwake(state.session.phase === "running");
+}, 250);
+setInterval(() => trace.draw(), 200);
 applyPhase();
+drawCue();
 connection.start();

@@ -42,3 +42,33 @@ export function describeDevice(msg) {
       return { text: String(msg.state ?? "unknown"), tone: "idle" };
   }
 }
+
+/** "4:05 left" from the planned length and the time elapsed, s ("" without a length). */
+export function formatRemaining(durationS, elapsedS) {
+  if (typeof durationS !== "number" || !Number.isFinite(durationS)) return "";
+  return `${formatTimer(Math.max(0, Math.ceil(durationS - elapsedS)))} left`;
+}
+
+/** The inhale:exhale choices offered, as inhale_ratio = inhale / exhale (1:2 is 0.5). */
+export const RATIO_CHOICES = Object.freeze([
+  { label: "1:1", exhale: 1 },
+  { label: "1:1.25", exhale: 1.25 },
+  { label: "1:1.5", exhale: 1.5 },
+  { label: "1:1.75", exhale: 1.75 },
+  { label: "1:2", exhale: 2 },
+]);
+
+/** The label of the choice nearest an inhale_ratio ("1:2" for 0.5). */
+export function ratioLabel(inhaleRatio) {
+  let best = RATIO_CHOICES[0];
+  for (const c of RATIO_CHOICES) {
+    if (Math.abs(1 / c.exhale - inhaleRatio) < Math.abs(1 / best.exhale - inhaleRatio)) best = c;
+  }
+  return best.label;
+}
+
+/** Coherence (HeartMath ratio, 0 upwards, unbounded) squashed onto 0-100 % for a meter. */
+export function coherencePct(ratio) {
+  if (typeof ratio !== "number" || !Number.isFinite(ratio) || ratio < 0) return 0;
+  return (100 * ratio) / (ratio + 1);
+}

@@ -155,3 +155,73 @@ def open_page(browser: Any) -> Iterator[Callable[..., Watched]]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class ServerProcess:
+    """One ``hrvcalm session`` process on a fixed port (restartable on that port)."""
+
+    port: int
+    args: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    log: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "hrvcalm", "session", "--port", str(self.port)]
+        cmd += ["--no-browser", *self.args]
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _answers(self.url):
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                err = self.log.read().decode("utf-8", "replace")
+                pytest.fail(f"server exited ({self.proc.returncode}): {' '.join(cmd)}\n{err}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer {self.url}")
+            time.sleep(0.2)
+
+    def stop(self, *, kill: bool = False) -> int | None:
+        """Stop the process (SIGKILL if ``kill``); returns its exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., ServerProcess]]:
+    """Start ``hrvcalm session`` servers with chosen arguments; all are stopped at the end.
+
+    Default source: a simulated strap breathing at 6/min, 4x speed.
+    """
+    servers: list[ServerProcess] = []
+
+    def start(*args: str, source: str = "sim:seed=1,breaths=6", speed: str = "4") -> ServerProcess:
+        server = ServerProcess(_free_port(), ["--source", source, "--speed", speed, *args])
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_session_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers started by a test store into its own database, never the user's."""
+    monkeypatch.setenv("HRVCALM_DB", str(tmp_path / "sessions.db"))

@@ -140,7 +140,7 @@ def test_live_values_arrive_and_change(
     if start.is_enabled():
         start.click()
     page.wait_for_function(
-        "sel => !document.querySelector(sel).disabled", arg=tid("stop"), timeout=5_000
+        "sel => !document.querySelector(sel).disabled", arg=tid("stop"), timeout=10_000
     )
     assert start.is_disabled()
 
