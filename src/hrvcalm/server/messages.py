@@ -26,12 +26,6 @@ PROTOCOL_VERSION = 1
 Message = dict[str, Any]
 
 
-def _round(value: float | None, digits: int) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(value, digits)
-
-
 def hello(source: str, speed: float) -> Message:
     """The first message on every connection."""
     return {
@@ -61,9 +55,8 @@ def beat(b: Beat) -> Message:
 
 def metrics(m: Metrics) -> Message:
     """The metrics after a beat: ``t_s`` and every metric key (``null`` if not computable)."""
-    out: Message = {"type": "metrics", "t_s": round(m.t_s, 3)}
-    for key, value in m.metric_dict().items():
-        out[key] = value if isinstance(value, int) else _round(value, 4)
+    out: Message = {"type": "metrics", "t_s": m.t_s}
+    out.update(m.metric_dict())  # full precision: rounding every value cost more than the rest
     return out
 
 
@@ -108,9 +101,25 @@ def error(message: str) -> Message:
     return {"type": "error", "message": message}
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
 def encode(message: Message) -> str:
-    """Serialise a message as compact JSON."""
-    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+    """Serialise a message as compact JSON (a NaN or infinity, never expected, becomes null)."""
+    try:
+        return _ENCODER.encode(message)
+    except ValueError:
+        return _ENCODER.encode(_finite_or_none(message))
 
 
 # --- page to server -----------------------------------------------------------------------
