@@ -13,10 +13,20 @@ import sys
 from collections.abc import Sequence
 
 from hrvcalm import __version__
-from hrvcalm.commands import analyze, clinic, importing, replay, report, session, sessions
+from hrvcalm.commands import (
+    analyze,
+    clinic,
+    importing,
+    replay,
+    report,
+    resonance,
+    scan,
+    session,
+    sessions,
+)
 from hrvcalm.errors import HrvcalmError, UsageError
 
-COMMAND_MODULES = (session, replay, analyze, sessions, importing, report, clinic)
+COMMAND_MODULES = (session, resonance, replay, analyze, sessions, importing, report, clinic, scan)
 
 
 def build_parser() -> argparse.ArgumentParser:

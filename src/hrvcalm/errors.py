@@ -9,6 +9,7 @@
     +-- DeviceError               the strap or link is wrong (the data may be fine)
     |   +-- DeviceNotFoundError   no strap answered
     |   +-- DeviceLostError       the link dropped and could not be brought back
+    |   +-- BluetoothUnavailableError  no adapter or no BlueZ/D-Bus on this machine
     +-- StoreError                the session database cannot be opened or written
     +-- UsageError                the user asked for something that does not exist
 
@@ -65,6 +66,16 @@ class DeviceLostError(DeviceError):
 
 class StoreError(HrvcalmError):
     """The session database cannot be opened, is not ours, or cannot be written to."""
+
+
+class BluetoothUnavailableError(DeviceError):
+    """This machine has no usable Bluetooth (no adapter, no BlueZ / D-Bus): retrying is futile."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"Bluetooth is not available ({reason}); is there an adapter, and are "
+            "bluetoothd and D-Bus running? Without a strap, try --source ble-virtual:PATH"
+        )
 
 
 class UsageError(HrvcalmError):

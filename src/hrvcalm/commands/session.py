@@ -101,6 +101,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from hrvcalm.commands.sessions import history_routes
     from hrvcalm.devices import open_source
     from hrvcalm.server.app import LiveSession
+    from hrvcalm.server.resonance import ResonanceSaver, stored_rate_bpm
     from hrvcalm.storage import SessionRecorder, open_store
 
     source = open_source(args.source, speed=args.speed, format=args.format)
@@ -110,8 +111,9 @@ async def _serve(args: argparse.Namespace) -> int:
         source,
         duration_s=None if args.minutes is None else 60.0 * args.minutes,
         on_message=print_message if args.jsonl else None,
-        observers=[recorder],
+        observers=[recorder, ResonanceSaver(store, recorder)],
         autostart=args.autostart,
+        pacer_rate_bpm=stored_rate_bpm(store),
     )
 
     token = _access_token(args)

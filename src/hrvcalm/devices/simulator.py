@@ -16,6 +16,23 @@ during the last second (none, one or two, sometimes more), its own heart-rate va
 skin contact. Optional artifacts (``artifacts=0.02`` is 2 % of beats) are missed beats (two
 intervals merged), extra beats (one split in two) and ectopic beats (early, then compensating).
 
+Following the pacer (``follow``, on by default): the simulated person breathes at ``breaths``
+until the session changes the pacer (the page's rate slider, the resonance assessment), then
+at the pacer's rate, starting an in-breath when the pacer does
+(:meth:`SimulatedStrap.follow_breathing`). While following, heart rate is modelled against
+lung volume, in phase at the resonance rate and shifted by ``atan(rate - resonance)`` radians
+otherwise (lagging when breathing faster, leading when slower, as a driven resonator;
+Vaschillo et al. 2002)::
+
+    hr(t) = hr_bpm - A(rate) * cos(2 pi (t - t0) rate / 60 - atan(rate - resonance)) + ...
+
+Slow paced breathing entrains the baroreflex oscillation (Vaschillo et al. 2002), so while
+following, the spontaneous 0.1 Hz wave is left out and the low-frequency rhythm is the
+breath's alone; the resonance assessment then has a known right answer: the step nearest
+``resonance``. (Each interval's sine is taken half a mean beat after the interval starts,
+at its middle, so that the phase is the modelled one.)
+``follow=0`` keeps the fixed ``breaths`` rate whatever the pacer does.
+
 Spec options: ``sim:breaths=6,seed=1,hr=65,rsa=6,resonance=5.5,artifacts=0,minutes=10``.
 """
 
@@ -30,6 +47,9 @@ from hrvcalm.devices.base import Source, SourceEvent
 from hrvcalm.devices.pacing import Pacer
 from hrvcalm.events import Contact, DeviceState, DeviceStatus, RRNotification
 
+#: Amplitude of the spontaneous 0.1 Hz baroreflex (Mayer) wave, bpm.
+MAYER_BPM = 1.5
+
 
 @dataclass(frozen=True, slots=True)
 class SimulatorSettings:
@@ -42,6 +62,7 @@ class SimulatorSettings:
     resonance_bpm: float = 5.5
     artifacts: float = 0.0
     minutes: float | None = None
+    follow: bool = True
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.breaths_bpm <= 30.0:
@@ -58,28 +79,56 @@ class SimulatorSettings:
     @property
     def rsa_amplitude_bpm(self) -> float:
         """Half the peak-to-trough heart-rate swing at this breathing rate, bpm."""
-        detune = self.breaths_bpm - self.resonance_bpm
+        return self.amplitude_at(self.breaths_bpm)
+
+    def amplitude_at(self, rate_bpm: float) -> float:
+        """Half the peak-to-trough heart-rate swing when breathing at ``rate_bpm``, bpm."""
+        detune = rate_bpm - self.resonance_bpm
         return self.rsa_bpm * (0.3 + 0.7 / (1.0 + detune * detune))
 
 
-def simulated_beats(settings: SimulatorSettings) -> Iterator[tuple[float, float]]:
-    """Endless (end time s, rr ms) pairs of the simulated heart, artifacts included."""
+@dataclass(slots=True)
+class Breath:
+    """How the simulated person breathes now: ``sin(2 pi rate/60 (t - t0_s) + offset_rad)``."""
+
+    rate_bpm: float
+    amplitude_bpm: float
+    t0_s: float = 0.0
+    offset_rad: float = 0.0
+    sample_delay_s: float = 0.0
+    mayer_bpm: float = MAYER_BPM
+
+
+def simulated_beats(
+    settings: SimulatorSettings, breath: Breath | None = None
+) -> Iterator[tuple[float, float]]:
+    """Endless (end time s, rr ms) pairs of the simulated heart, artifacts included.
+
+    Args:
+        settings: The simulated person.
+        breath: The breathing now; the caller may change it between beats (following the
+            pacer). Defaults to ``breaths`` from the settings.
+    """
     rng = random.Random(settings.seed)
     mayer_phase = rng.uniform(0, 2 * math.pi)
     walk = 0.0
     t = 0.0
-    amplitude = settings.rsa_amplitude_bpm
-    breath_hz = settings.breaths_bpm / 60.0
+    if breath is None:
+        breath = Breath(settings.breaths_bpm, settings.rsa_amplitude_bpm)
     pending: list[float] = []
     while True:
         if pending:
             rr = pending.pop(0)
         else:
             walk = 0.995 * walk + rng.gauss(0.0, 0.1)
+            breath_hz = breath.rate_bpm / 60.0
+            # a following heart is sampled half a beat on: mid-interval, as the rate it sets
+            at = t + breath.sample_delay_s
             hr = (
                 settings.hr_bpm
-                + amplitude * math.sin(2 * math.pi * breath_hz * t)
-                + 1.5 * math.sin(2 * math.pi * 0.1 * t + mayer_phase)
+                + breath.amplitude_bpm
+                * math.sin(2 * math.pi * breath_hz * (at - breath.t0_s) + breath.offset_rad)
+                + breath.mayer_bpm * math.sin(2 * math.pi * 0.1 * t + mayer_phase)
                 + walk
             )
             rr = 60_000.0 / hr + rng.gauss(0.0, 4.0)
@@ -111,6 +160,7 @@ class SimulatedStrap(Source):
         self.spec = "sim"
         self.name = f"Simulated strap ({settings.breaths_bpm:g} breaths/min)"
         self._pacer = Pacer(speed)
+        self._breath = Breath(settings.breaths_bpm, settings.rsa_amplitude_bpm)
 
     @property
     def speed(self) -> float:
@@ -118,6 +168,24 @@ class SimulatedStrap(Source):
 
     def clock_s(self) -> float:
         return self._pacer.now_s()
+
+    def follow_breathing(self, rate_bpm: float, at_s: float | None = None) -> None:
+        """Breathe at the pacer's ``rate_bpm`` (breaths/min) from now on (if ``follow``).
+
+        Args:
+            rate_bpm: The pacer's rate, breaths/min.
+            at_s: Session time at which the pacer's in-breath started, s (default: now).
+        """
+        if not self.settings.follow:
+            return
+        s = self.settings
+        self._breath.rate_bpm = rate_bpm
+        self._breath.amplitude_bpm = s.amplitude_at(rate_bpm)
+        self._breath.t0_s = self.clock_s() if at_s is None else at_s
+        # -cos(x - lag) = sin(x - lag - pi/2): in phase with lung volume at resonance
+        self._breath.offset_rad = -0.5 * math.pi - math.atan(rate_bpm - s.resonance_bpm)
+        self._breath.sample_delay_s = 30.0 / s.hr_bpm
+        self._breath.mayer_bpm = 0.0
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         rng = random.Random(self.settings.seed + 1)
@@ -127,7 +195,7 @@ class SimulatedStrap(Source):
         yield DeviceStatus(
             DeviceState.CONNECTED, self.name, battery_pct=90, contact=Contact.DETECTED, at_s=0.0
         )
-        beats = simulated_beats(self.settings)
+        beats = simulated_beats(self.settings, self._breath)
         next_beat = next(beats)
         tick = 1
         while tick <= end_s:
