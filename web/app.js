@@ -5,13 +5,19 @@
 // short lead-in on the page -> `configure` was sent already, now `set_pacer` (so the first
 // breath begins with an in-breath) and `start` -> phase "running" (timed cues) -> "ended"
 // (after-ratings). Reconnects by itself and takes the server's state as it finds it.
+//
+// The "resonance" practice (find your breathing rate) has a fixed length and the server sets
+// the pacer step by step; `resonance` messages carry the step ("running") and, at the end,
+// every step's scores and the chosen rate ("done" or "stopped").
 
 import { Connection } from "./connection.js";
 import { DEFAULT_PACER, startPacer } from "./pacer.js";
 import { BreathSound } from "./audio.js";
 import { Speaker } from "./speech.js";
 import { HeartTrace } from "./trace.js";
-import { LENGTHS_MIN, PRACTICES, cueIndexAt, cuesFor, suggestNextMinutes } from "./practices.js";
+import {
+  LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor, suggestNextMinutes,
+} from "./practices.js";
 import {
   DASH, RATIO_CHOICES, coherencePct, describeDevice, formatNumber, formatRate, formatRemaining,
   formatTimer, ratioLabel,
@@ -68,6 +74,14 @@ const el = {
   errors: $("errors"),
   source: $("source"),
   protocol: $("protocol"),
+  minutes: $("minutes"),
+  resonance: $("resonance"),
+  resonanceHint: $("resonance-hint"),
+  resonanceStep: $("resonance-step"),
+  resonanceSteps: $("resonance-steps"),
+  resonanceResult: $("resonance-result"),
+  resonanceChosen: $("resonance-chosen"),
+  resonanceRows: $("resonance-rows"),
 };
 
 const prefs = loadPrefs();
@@ -86,6 +100,7 @@ const state = {
   cueIndex: -2,
   cueKey: "",
   pendingAfter: null,
+  resonance: null,
 };
 
 const sound = new BreathSound();
@@ -188,6 +203,13 @@ const handlers = {
   error(msg) {
     showError(String(msg.message ?? "Something went wrong."));
   },
+
+  resonance(msg) {
+    state.resonance = msg;
+    drawResonance();
+    applyPhase();
+    drawCue();
+  },
 };
 
 function handle(msg) {
@@ -236,13 +258,20 @@ function updateSignal() {
   el.readings.classList.toggle("stale", !live);
 }
 
+function isResonance(practice) {
+  return practice === "resonance";
+}
+
 function sameMinutes() {
+  if (isResonance(state.choice.practice)) return state.session.durationS !== null; // the server's protocol decides
   return state.session.durationS !== null && Math.abs(state.session.durationS - 60 * state.choice.minutes) < 1;
 }
 
 function adoptServerChoice() {
   state.choice.practice = state.session.practice;
-  if (state.session.durationS !== null) state.choice.minutes = state.session.durationS / 60;
+  if (state.session.durationS !== null && !isResonance(state.session.practice)) {
+    state.choice.minutes = state.session.durationS / 60;
+  }
   showChoice();
 }
 
@@ -285,6 +314,62 @@ function applyPhase() {
   document.querySelector(".pacer-help").hidden = !guide;
   el.start.parentElement.hidden = phase === "ended";
   document.body.dataset.practice = currentPractice();
+  // Find your breathing rate: a fixed length, and the server sets the pace step by step.
+  const resonance = isResonance(currentPractice());
+  el.minutes.hidden = resonance;
+  el.lengthHint.hidden = resonance;
+  el.resonanceHint.hidden = !resonance;
+  if (resonance && phase !== "ready" && phase !== null) {
+    el.rate.closest(".rate").hidden = true;
+    el.ratio.hidden = true;
+    el.ratio.labels[0].hidden = true;
+  }
+  el.resonance.hidden = !(resonance && state.resonance !== null && phase !== "ready");
+}
+
+/** The step in progress and, at the end, each step's scores and the chosen rate. */
+function drawResonance() {
+  const msg = state.resonance;
+  if (!msg) return;
+  const rates = Array.isArray(msg.rates_bpm) ? msg.rates_bpm : [];
+  el.resonance.dataset.state = String(msg.state ?? "");
+  const current = msg.state === "running" ? Number(msg.step) : rates.length + 1;
+  el.resonanceSteps.replaceChildren(...rates.map((rate, i) => {
+    const li = document.createElement("li");
+    li.textContent = formatRate(rate);
+    li.dataset.state = i + 1 < current ? "done" : i + 1 === current ? "current" : "next";
+    return li;
+  }));
+  if (msg.state === "running") {
+    el.resonanceStep.textContent = `Step ${msg.step} of ${msg.steps} · ${formatRate(msg.rate_bpm)}`;
+    el.resonanceResult.hidden = true;
+    return;
+  }
+  const chosen = typeof msg.chosen_rate_bpm === "number" ? msg.chosen_rate_bpm : null;
+  el.resonanceStep.textContent = msg.state === "done" ? "All five paces done." : "Stopped before the last pace.";
+  el.resonanceChosen.textContent = chosen !== null
+    ? `Your breathing rate: ${formatRate(chosen)}. Your next sessions start at this pace.`
+    : msg.state === "done"
+      ? "No pace had enough clean heartbeats to judge. Check the strap and try again another day."
+      : "Nothing was changed: your pace stays as it was. You can try again any time.";
+  const steps = Array.isArray(msg.steps) ? msg.steps : [];
+  el.resonanceRows.replaceChildren(...rates.map((rate, i) => {
+    const step = steps[i];
+    const tr = document.createElement("tr");
+    if (rate === chosen) tr.className = "chosen";
+    const cells = step
+      ? [formatRate(rate), `${formatNumber(step.peak_trough_bpm, 1)} bpm`,
+        `${Math.round(Math.max(0, step.synchrony) * 100)} %`, `${formatNumber(step.lf_ms2, 0)} ms²`,
+        formatNumber(step.rank_sum, 1)]
+      : [formatRate(rate), "not enough clean beats", DASH, DASH, DASH];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  el.resonanceResult.hidden = false;
 }
 
 /** Show the ratings the server holds (so a reloaded or second page shows them too). */
@@ -313,7 +398,8 @@ function elapsedNow() {
 function drawTimer() {
   const elapsed = elapsedNow();
   el.timer.textContent = formatTimer(elapsed);
-  const duration = state.session.phase === "ready" ? 60 * state.choice.minutes : state.session.durationS;
+  const readyMinutes = isResonance(state.choice.practice) ? RESONANCE_MINUTES : state.choice.minutes;
+  const duration = state.session.phase === "ready" ? 60 * readyMinutes : state.session.durationS;
   el.remaining.textContent = state.session.phase === "ended" ? "" : formatRemaining(duration, elapsed);
 }
 
@@ -345,10 +431,17 @@ function drawCue() {
     const completed = state.session.durationS !== null && state.session.elapsedS >= state.session.durationS - 1;
     const next = suggestNextMinutes(Math.round(minutes), completed);
     text = "Well done. Take a moment before you get up, then note how you feel now.";
-    if (completed && next > minutes) text += ` When it feels right, you could try ${next} minutes next time.`;
+    if (isResonance(state.session.practice)) {
+      if (typeof state.resonance?.chosen_rate_bpm === "number") {
+        text += ` Your breathing rate is ${formatRate(state.resonance.chosen_rate_bpm)}.`;
+      }
+    } else if (completed && next > minutes) {
+      text += ` When it feels right, you could try ${next} minutes next time.`;
+    }
   } else {
     const info = PRACTICES[state.choice.practice] ?? PRACTICES.paced_breathing;
-    text = `${info.name}: ${info.short} Choose a length, rate how you feel, then press Start.`;
+    const length = info.fixedLength ? "" : "Choose a length, ";
+    text = `${info.name}: ${info.short} ${length ? `${length}rate` : "Rate"} how you feel, then press Start.`;
   }
   if (phase === "ended") el.words.textContent = "Session complete";
   else if (!guideOn() && state.leadInEndsMs === null) el.words.textContent = "Breathe naturally";
@@ -370,7 +463,8 @@ function send(message) {
 
 function sendConfigure() {
   if (state.session.phase !== "ready" || !connection.isOpen) return;
-  connection.send({ type: "configure", practice: state.choice.practice, minutes: state.choice.minutes });
+  const minutes = isResonance(state.choice.practice) ? RESONANCE_MINUTES : state.choice.minutes;
+  connection.send({ type: "configure", practice: state.choice.practice, minutes });
 }
 
 function sendRating(group) {
@@ -416,7 +510,8 @@ function loadPrefs() {
   try {
     const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? "{}");
     const out = { ...fallback, ...stored };
-    if (!Object.hasOwn(PRACTICES, out.practice)) out.practice = fallback.practice;
+    // The breathing-rate assessment is a one-off: never preselect it on a later visit.
+    if (!Object.hasOwn(PRACTICES, out.practice) || isResonance(out.practice)) out.practice = fallback.practice;
     if (!LENGTHS_MIN.includes(out.minutes)) out.minutes = fallback.minutes;
     return out;
   } catch {
@@ -460,7 +555,7 @@ el.setup.addEventListener("change", (event) => {
   const input = event.target;
   if (input.name === "practice") state.choice.practice = input.value;
   if (input.name === "minutes") state.choice.minutes = Number(input.value);
-  prefs.practice = state.choice.practice;
+  if (!isResonance(state.choice.practice)) prefs.practice = state.choice.practice;
   prefs.minutes = state.choice.minutes;
   savePrefs();
   sendConfigure();

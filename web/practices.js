@@ -22,7 +22,16 @@ export const PRACTICES = Object.freeze({
     short: "Move your attention slowly from the toes to the head.",
     guide: false,
   },
+  resonance: {
+    name: "Find your breathing rate",
+    short: "Breathe with the circle for 2 minutes at each of five slow paces; hrvcalm finds the pace at which your heart follows your breath most fully.",
+    guide: true,
+    fixedLength: true,
+  },
 });
+
+/** The resonance assessment's length as the server runs it, minutes (2 min x 5 paces). */
+export const RESONANCE_MINUTES = 10;
 
 export const LENGTHS_MIN = Object.freeze([5, 10, 15, 20]);
 
@@ -65,6 +74,19 @@ const SCRIPTS = {
       "Resting with the breath, just as it is.",
     ],
     closing: "Now let go of focusing on the breath. Sense your body as a whole, resting here. When you are ready, open your eyes and move gently.",
+  },
+  resonance: {
+    opening: [
+      "Sit or lie in a way that is kind to your back, and breathe with the circle: in as it grows, out as it shrinks.",
+      "Every two minutes the pace becomes a little slower. Let the breath stay soft and easy; there is no test to pass.",
+    ],
+    middle: [
+      { text: "Breathe in gently through the nose, without filling up completely." },
+      { text: "If a pace feels too slow, breathe a little less deeply rather than holding the breath." },
+      { text: "Let each out-breath be long and unhurried." },
+    ],
+    reminders: ["Keep following the circle, one breath at a time."],
+    closing: "Nearly done. Keep following the circle until the end, then let your breathing return to its own rhythm.",
   },
   body_scan: {
     opening: [

@@ -10,44 +10,41 @@ from pathlib import Path
 from typing import Any
 
 from hrvcalm.commands import DEFAULT_PORT, parse_speed, positive_number, print_message
+from hrvcalm.commands.sessions import add_db_option
 from hrvcalm.errors import UsageError
 
 DEMO_RECORDING = "sample_data_ibi.csv"
 
 
+def add_live_options(parser: Any, *, source: bool = True, network: bool = True) -> None:
+    """The options of every command that runs a live session served to the page."""
+    if source:
+        parser.add_argument(
+            "--source", required=True, help="ble:auto, ble-virtual:PATH, replay:PATH, sim"
+        )
+        parser.add_argument("--format", help="recording format for replay: (rr, csv, hrm, wfdb)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    parser.add_argument("--speed", type=parse_speed, default=1.0, help="for replay and sim")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--jsonl", action="store_true", help="also print every message on stdout")
+    add_db_option(parser)
+    if network:
+        _add_network_options(parser)
+
+
 def register(sub: Any) -> None:
     demo = sub.add_parser("demo", help="replay a real strap recording to the breath-pacing page")
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
-    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    demo.add_argument("--speed", type=parse_speed, default=1.0, help="playback speed (default 1)")
-    demo.add_argument("--jsonl", action="store_true", help="also print every message on stdout")
-    demo.add_argument(
-        "--db",
-        metavar="PATH",
-        help="session database (default: $HRVCALM_DB, else ~/.local/share/hrvcalm/sessions.db)",
-    )
-    _add_network_options(demo)
+    add_live_options(demo, source=False)
     demo.set_defaults(handler=run_demo)
 
     p = sub.add_parser("session", help="run a live session from a source")
-    p.add_argument("--source", required=True, help="ble:auto, ble-virtual:PATH, replay:PATH, sim")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    add_live_options(p)
     p.add_argument("--minutes", type=positive_number, help="end the session after N minutes")
-    p.add_argument("--speed", type=parse_speed, default=1.0, help="speed for replay and sim")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    p.add_argument("--jsonl", action="store_true", help="also print every message on stdout")
-    p.add_argument("--format", help="recording format for replay: (rr, csv, hrm, wfdb)")
-    p.add_argument(
-        "--db",
-        metavar="PATH",
-        help="session database (default: $HRVCALM_DB, else ~/.local/share/hrvcalm/sessions.db)",
-    )
     p.add_argument(
         "--autostart",
         action="store_true",
         help="start the practice timer at once instead of waiting for Start on the page",
     )
-    _add_network_options(p)
     p.set_defaults(handler=run_session)
 
 
@@ -128,8 +125,11 @@ async def _serve(args: argparse.Namespace) -> int:
                 "the access token in that address",
                 file=sys.stderr,
             )
-        if not args.no_browser:
-            webbrowser.open(url)
+        if not args.no_browser and not webbrowser.open(url):
+            print(
+                "hrvcalm: no browser found here: open the address above yourself",
+                file=sys.stderr,
+            )
 
     try:
         await live.run(

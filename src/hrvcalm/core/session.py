@@ -31,7 +31,8 @@ class Phase(enum.Enum):
 
 RATING_WHEN = ("before", "after")
 #: The guided practices a session can be (DESIGN.md section 1).
-PRACTICES = ("paced_breathing", "breath_focus", "body_scan")
+#: ``resonance`` is the resonance-frequency assessment (its length is set by its protocol).
+PRACTICES = ("paced_breathing", "breath_focus", "body_scan", "resonance")
 DEFAULT_PRACTICE = "paced_breathing"
 MAX_NOTE_CHARS = 2000
 

@@ -26,6 +26,7 @@ _SIM_KEYS = {
     "resonance": "resonance_bpm",
     "artifacts": "artifacts",
     "minutes": "minutes",
+    "follow": "follow",
 }
 
 
@@ -52,9 +53,15 @@ def _simulator(options_text: str, speed: float) -> Source:
             )
         name = _SIM_KEYS[key]
         try:
-            kwargs[name] = int(value) if types[name] == "int" else float(value)
+            if types[name] == "bool":
+                if value not in ("0", "1"):
+                    raise ValueError
+                kwargs[name] = value == "1"
+            else:
+                kwargs[name] = int(value) if types[name] == "int" else float(value)
         except ValueError:
-            raise UsageError(f"sim option {key}={value!r} is not a number") from None
+            what = "0 or 1" if types[name] == "bool" else "a number"
+            raise UsageError(f"sim option {key}={value!r} is not {what}") from None
     try:
         settings = SimulatorSettings(**kwargs)
     except ValueError as exc:

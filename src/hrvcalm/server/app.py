@@ -13,6 +13,11 @@ and no page is connected any more (a page still open may give its "after" rating
 
 Observers (:class:`SessionObserver`) see every published message and are flushed once a
 second and at the end: this is how ``--jsonl`` printing and the session store attach.
+
+Pacer changes are passed on to a source that can follow them (the simulator's
+``follow_breathing``). A session whose practice is ``resonance`` is driven by a
+:class:`~hrvcalm.server.resonance.ResonanceRunner`: it sets the pacer step by step and ends
+with a ``resonance`` result message.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from websockets.asyncio.server import serve
 
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.pipeline import LivePipeline
+from hrvcalm.core.resonance import Protocol as ResonanceProtocol
 from hrvcalm.core.session import Phase, SessionState
 from hrvcalm.devices.base import Source
 from hrvcalm.errors import HrvcalmError
@@ -44,6 +50,7 @@ from hrvcalm.server.messages import (
     Start,
     Stop,
 )
+from hrvcalm.server.resonance import ResonanceRunner
 from hrvcalm.server.static import Route, find_web_root, make_static_server
 from hrvcalm.server.ws import WS_PATH, Hub, make_handler
 
@@ -93,6 +100,8 @@ class LiveSession:
         observers: Further observers, e.g. the session store.
         autostart: Start the practice as soon as the source connects, without a page.
         wall_clock: Unix time, for the pacer's ``t0_s`` (injectable for tests).
+        pacer_rate_bpm: The pacer's starting rate, breaths/min (the patient's stored rate).
+        resonance: The resonance protocol (shorter steps only for tests and demonstrations).
     """
 
     def __init__(
@@ -104,6 +113,8 @@ class LiveSession:
         observers: Sequence[SessionObserver] = (),
         autostart: bool = False,
         wall_clock: Callable[[], float] = time.time,
+        pacer_rate_bpm: float | None = None,
+        resonance: ResonanceProtocol | None = None,
     ) -> None:
         self.source = source
         self.pipeline = LivePipeline()
@@ -116,7 +127,12 @@ class LiveSession:
         self.hub = Hub(self._notify_observers)
         self.autostart = autostart
         self._wall_clock = wall_clock
-        self.pacer = PacerSettings(t0_s=wall_clock())
+        self.pacer = (
+            PacerSettings(t0_s=wall_clock())
+            if pacer_rate_bpm is None
+            else PacerSettings(rate_bpm=pacer_rate_bpm, t0_s=wall_clock())
+        )
+        self.resonance = ResonanceRunner(resonance)
         self.last_metrics: Metrics | None = None
         #: The most recent beats (at most ``KEEP_BEATS``: memory stays flat in long sessions).
         self.beats: deque[Beat] = deque(maxlen=KEEP_BEATS)
@@ -163,17 +179,13 @@ class LiveSession:
         if isinstance(command, Start):
             if self.state.phase is Phase.ENDED:
                 raise ValueError("this session has ended; start a new one from the command line")
-            if self.state.start(now):
-                self._publish_session()
+            self._start(now)
         elif isinstance(command, Stop):
             self._end()
         elif isinstance(command, SetPacer):
-            rate = self.pacer.rate_bpm if command.rate_bpm is None else command.rate_bpm
-            ratio = (
-                self.pacer.inhale_ratio if command.inhale_ratio is None else command.inhale_ratio
-            )
-            self.pacer = PacerSettings(rate_bpm=rate, inhale_ratio=ratio, t0_s=self._wall_clock())
-            self.hub.publish(messages.pacer(self.pacer))
+            if self.resonance.active:
+                raise ValueError("the resonance assessment sets the pacer until it ends")
+            self.set_pacer(command.rate_bpm, command.inhale_ratio)
         elif isinstance(command, RatingCommand):
             self.state.rate(command.when, command.rating)
             self._publish_session()
@@ -181,6 +193,28 @@ class LiveSession:
             minutes = command.minutes
             self.state.configure(command.practice, None if minutes is None else 60.0 * minutes)
             self._publish_session()
+
+    def set_pacer(self, rate_bpm: float | None, inhale_ratio: float | None = None) -> PacerSettings:
+        """Change the pacer (``None`` keeps a setting), restart its cycle now, publish it and
+        let a source that can follow the pacer (the simulator) breathe at the new rate."""
+        rate = self.pacer.rate_bpm if rate_bpm is None else rate_bpm
+        ratio = self.pacer.inhale_ratio if inhale_ratio is None else inhale_ratio
+        self.pacer = PacerSettings(rate_bpm=rate, inhale_ratio=ratio, t0_s=self._wall_clock())
+        follow = getattr(self.source, "follow_breathing", None)
+        if callable(follow):
+            follow(rate, self.source.clock_s())
+        self.hub.publish(messages.pacer(self.pacer))
+        return self.pacer
+
+    def _start(self, now: float) -> None:
+        """Start the practice (the resonance protocol too, when that is the practice)."""
+        if not self.state.start(now):
+            return
+        if self.state.practice == "resonance":
+            self.state.duration_s = self.resonance.protocol.total_s
+        self._publish_session()
+        if self.state.practice == "resonance":
+            self.resonance.start(now, self.set_pacer, self.hub.publish)
 
     # -- the loops ------------------------------------------------------------------------
 
@@ -245,10 +279,11 @@ class LiveSession:
             async for event in self.source.events():
                 if isinstance(event, DeviceStatus):
                     self.hub.publish(messages.device(event))
-                    if self.autostart and self.state.start(self.source.clock_s()):
-                        self._publish_session()
+                    if self.autostart:
+                        self._start(self.source.clock_s())
                     continue
                 self._publish_items(self.pipeline.push_notification(event))
+                self.resonance.advance(self.source.clock_s())
                 if self.state.tick(self.source.clock_s()):
                     self._publish_session()
                     return
@@ -261,6 +296,7 @@ class LiveSession:
         for item in items:
             if isinstance(item, Beat):
                 self.beats.append(item)
+                self.resonance.on_beat(item)
                 self.n_beats += 1
                 self.hub.publish(messages.beat(item))
             else:
@@ -275,10 +311,12 @@ class LiveSession:
                 self._end()
             elif self.state.phase is Phase.RUNNING:
                 self._publish_session()
+                self.resonance.advance(self.source.clock_s(), report=True)
             self._flush_observers()
 
     def _end(self) -> None:
         self._ended.set()
+        self.resonance.finish(self.source.clock_s())
         if self.state.stop(self.source.clock_s()):
             self._publish_session()
 

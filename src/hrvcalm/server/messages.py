@@ -1,7 +1,10 @@
 """Websocket messages: the JSON the server sends and the page commands it accepts.
 
 Every message is a JSON object with a ``type`` (DESIGN.md section 4). Server to page:
-``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error``. Page to server:
+``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error`` and, during a
+``resonance`` practice (the resonance-frequency assessment), ``resonance`` (the step in
+progress, then every step's scores and the chosen rate; fields in
+:mod:`hrvcalm.server.resonance`). Page to server:
 ``start``, ``stop``, ``set_pacer``, ``rating``, ``configure`` (practice and length, before the
 start). :func:`parse_command` validates a page message
 and raises :class:`CommandError` with a message fit to send back to the page.

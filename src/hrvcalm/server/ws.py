@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 WS_PATH = "/ws"
 #: Beats kept for pages that connect late (enough for a 2-minute heart-rate trace).
 RECENT_BEATS = 240
-_STATE_TYPES = ("hello", "device", "pacer", "session", "metrics")
+_STATE_TYPES = ("hello", "device", "pacer", "session", "metrics", "resonance")
 #: Unsent bytes after which a page that stopped reading is dropped.
 MAX_BUFFERED_BYTES = 1 << 20
 #: Sustained page-message rate allowed, per second, and the burst on top.
@@ -97,8 +97,7 @@ class Hub:
         """What a page that just connected needs, in order: state first, then recent beats."""
         out = [self._state[k] for k in ("hello", "device", "pacer", "session") if k in self._state]
         out.extend(self._recent_beats)
-        if "metrics" in self._state:
-            out.append(self._state["metrics"])
+        out.extend(self._state[k] for k in ("metrics", "resonance") if k in self._state)
         return out
 
 
