@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -42,10 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hrvcalm`` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="hrvcalm: %(message)s")
+    # A service manager's SIGTERM stops a session as cleanly as Ctrl-C: saved and closed.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         code: int = args.handler(args)
         return code
