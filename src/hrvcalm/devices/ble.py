@@ -446,13 +446,16 @@ class StrapSource(Source):
         and dropped. Notifications still reaching an old client are dropped too.
         """
         last: list[tuple[bytes, float]] = []
+        # A replayed virtual strap notifies ``speed`` times a second: two genuine notifications
+        # that happen to carry the same bytes must not be taken for a copy.
+        window_s = min(DUPLICATE_WINDOW_S, 0.5 / self._speed)
 
         def guarded(sender: BleakGATTCharacteristic, data: bytearray) -> None:
             if client is not self._active:
                 return
             now = time.monotonic()
             value = bytes(data)
-            if last and last[0][0] == value and now - last[0][1] < DUPLICATE_WINDOW_S:
+            if last and last[0][0] == value and now - last[0][1] < window_s:
                 self.duplicate_notifications += 1
                 return
             last[:] = [(value, now)]
