@@ -59,3 +59,24 @@ def test_times_increase_strictly_and_match_cumsum_on_jittered_arrivals() -> None
     # anchored on the first (late) arrival, the chain keeps the true spacing
     offsets = times - ends
     assert np.ptp(offsets) < 0.21
+
+
+def test_a_flooding_strap_cannot_break_the_time_axis() -> None:
+    """10,000 notifications in one instant (a misbehaving strap): times stay increasing, the
+    chain is pulled back to the arrival time, and the pipeline keeps producing metrics."""
+    from hrvcalm.core.pipeline import LivePipeline
+    from hrvcalm.events import Metrics, RRNotification
+
+    clock = BeatClock()
+    clock.place(1.0, [1000.0])
+    placed = [b for _ in range(10_000) for b in clock.place(2.0, [1000.0])]
+    times = np.array([b.t_s for b in placed])
+    assert np.all(np.diff(times) > 0)
+    assert times[0] <= 2.0 + 1e-9
+
+    pipeline = LivePipeline()
+    out = []
+    for i in range(3_000):
+        out += pipeline.push_notification(RRNotification(100.0 + (i // 1000), (800.0, 810.0)))
+    metrics = [m for m in out if isinstance(m, Metrics)]
+    assert len(metrics) == 6_000 - pipeline.pending
