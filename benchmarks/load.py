@@ -1,6 +1,7 @@
 """Load benchmark of the clinic server: N relays stream beats, N pages watch, one machine.
 
-Starts ``hrvcalm serve`` in its own process, then in this process N relays (each replaying a
+Starts ``hrvcalm serve`` in its own process (pinned to CPU 0), then in a client process
+(pinned to CPU 1) N relays (each replaying a
 real recording's intervals at one beat a second, one RR per frame, as a strap does) and one
 watching page per session (a websocket client on ``/ws?session=ID``). For every beat it
 measures the time from the relay sending the frame to the page receiving the beat, and it
@@ -9,7 +10,7 @@ samples the server process's CPU and memory from /proc.
     .venv/bin/python benchmarks/load.py               # N = 10 100 500 1000, 20 s each
     .venv/bin/python benchmarks/load.py --sessions 50 --seconds 10
 
-Everything stays on 127.0.0.1. Prints a Markdown table (copy it into docs/scaling.md).
+Everything stays on 127.0.0.1. Prints a Markdown table (copy it into docs/clinic.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -171,10 +173,14 @@ async def client_share(
 
 
 def _worker(args: tuple[int, int, float, list[float], int]) -> list[float]:
+    if PIN_CPUS:
+        os.sched_setaffinity(0, {1})  # the load generator stays off the server's core
     return asyncio.run(client_share(*args))
 
 
 WARMUP_S = 5.0
+#: Server on CPU 0, load generator on CPU 1, so that neither measures the other's stalls.
+PIN_CPUS = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 #: A beat that reaches its page after the next frame (1 s later) was sent was held back by the
 #: pipeline's artifact look-ahead (by design), not delayed by the server.
 HELD_AFTER = 1
@@ -218,8 +224,9 @@ def one_level(
 def main(levels: list[int], seconds: float, workers: int) -> None:
     rr = [float(v) for v in np.loadtxt(RECORDING)]
     port = free_port()
+    pin = ["taskset", "-c", "0"] if PIN_CPUS else []
     server = subprocess.Popen(
-        [sys.executable, "-m", "hrvcalm", "serve", "--port", str(port), "--token", TOKEN],
+        [*pin, sys.executable, "-m", "hrvcalm", "serve", "--port", str(port), "--token", TOKEN],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -231,7 +238,8 @@ def main(levels: list[int], seconds: float, workers: int) -> None:
         idle = proc_rss_mb(server.pid)
         print(
             f"server pid {server.pid}, idle RSS {idle:.0f} MB; {os.cpu_count()} cores; "
-            f"{workers} client processes; {seconds:g} s per level; "
+            f"{workers} client process(es); "
+            f"{'server on CPU 0, clients on CPU 1; ' if PIN_CPUS else ''}{seconds:g} s per level; "
             "one beat per second per session\n"
         )
         print(
@@ -258,6 +266,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, nargs="*", default=[10, 100, 500, 1000])
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--workers", type=int, default=1, help="client processes")
     args = parser.parse_args()
     main(args.sessions, args.seconds, args.workers)
