@@ -22,7 +22,7 @@ from hrvcalm.errors import UsageError
 if TYPE_CHECKING:
     from websockets.http11 import Request, Response
 
-    from hrvcalm.server.ws import Route
+    from hrvcalm.server.static import Route
     from hrvcalm.storage import SessionSummary, SqliteStore
 
 
@@ -190,7 +190,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def history_routes(db: str | Path | None) -> dict[str, Route]:
     """The history page's JSON endpoints, reading the database at ``db`` on every request."""
-    from hrvcalm.server.ws import json_response
+    from hrvcalm.server.static import json_response
     from hrvcalm.storage import StoreError, open_store, resolve_db_path
     from hrvcalm.storage.export import session_document, summary_document
 
@@ -236,7 +236,7 @@ async def serve_history(
     """Serve web/ and the history JSON until cancelled; ``ready(port)`` once listening."""
     from websockets.asyncio.server import serve
 
-    from hrvcalm.server.ws import find_web_root, make_static_server
+    from hrvcalm.server.static import find_web_root, make_static_server
 
     async def no_websocket(connection: Any) -> None:
         await connection.close(1008, "no live session here: run 'hrvcalm session'")

@@ -30,12 +30,6 @@ from websockets.exceptions import ConnectionClosed
 from hrvcalm.server import messages
 from hrvcalm.server.messages import CommandError, Message
 
-# The HTTP helpers moved to static.py; re-exported here for callers that import them from ws.
-from hrvcalm.server.static import Route as Route
-from hrvcalm.server.static import find_web_root as find_web_root
-from hrvcalm.server.static import json_response as json_response
-from hrvcalm.server.static import make_static_server as make_static_server
-
 if TYPE_CHECKING:
     from hrvcalm.server.messages import Command
 
