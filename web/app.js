@@ -101,6 +101,9 @@ const state = {
   cueKey: "",
   pendingAfter: null,
   resonance: null,
+  // The last rating this page sent per group ("before"/"after") that the server has not yet
+  // echoed back. Until it has, older echoes must not overwrite what the patient just chose.
+  unconfirmedRatings: {},
 };
 
 const sound = new BreathSound();
@@ -223,6 +226,12 @@ const PHASE_LABELS = { ready: "Ready when you are", running: "Practising", ended
 
 function setOnline(status) {
   state.online = status === "open";
+  // A rating the old connection may have lost is sent again, so the patient's input survives.
+  if (status === "open") {
+    for (const group of [el.before, el.after]) {
+      if (Object.hasOwn(state.unconfirmedRatings, group.dataset.when)) sendRating(group);
+    }
+  }
   el.banner.hidden = status !== "reconnecting";
   if (status === "reconnecting") {
     // What we knew about the strap is stale; the server resends it on reconnect.
@@ -375,7 +384,13 @@ function drawResonance() {
 /** Show the ratings the server holds (so a reloaded or second page shows them too). */
 function applyRatings(ratings) {
   for (const group of [el.before, el.after]) {
-    const rating = ratings[group.dataset.when] ?? {};
+    const when = group.dataset.when;
+    const rating = ratings[when] ?? {};
+    const unconfirmed = state.unconfirmedRatings[when];
+    if (unconfirmed !== undefined) {
+      if (!sameRating(unconfirmed, rating)) continue; // an older echo: keep the patient's input
+      delete state.unconfirmedRatings[when];
+    }
     for (const field of group.querySelectorAll("[data-field]")) {
       if (field === document.activeElement) continue; // the patient is choosing right now
       const value = rating[field.dataset.field];
@@ -383,8 +398,12 @@ function applyRatings(ratings) {
       else field.value = typeof value === "number" ? String(value) : "";
     }
     const saved = group.querySelector(".saved");
-    saved.textContent = Object.hasOwn(ratings, group.dataset.when) ? "Saved." : "";
+    saved.textContent = Object.hasOwn(ratings, when) ? "Saved." : "";
   }
+}
+
+function sameRating(a, b) {
+  return a.pain === (b.pain ?? null) && a.stress === (b.stress ?? null) && a.note === (b.note ?? null);
 }
 
 function elapsedNow() {
@@ -471,7 +490,10 @@ function sendRating(group) {
   const field = (name) => group.querySelector(`[data-field="${name}"]`).value;
   const score = (name) => (field(name) === "" ? null : Number(field(name)));
   const note = field("note").trim();
-  return send({ type: "rating", when: group.dataset.when, pain: score("pain"), stress: score("stress"), note: note === "" ? null : note });
+  const rating = { pain: score("pain"), stress: score("stress"), note: note === "" ? null : note };
+  if (!send({ type: "rating", when: group.dataset.when, ...rating })) return false;
+  state.unconfirmedRatings[group.dataset.when] = rating;
+  return true;
 }
 
 function hasRatingInput(group) {

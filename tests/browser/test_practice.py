@@ -413,3 +413,49 @@ def test_ratings_reach_the_store(start_server: StartServer, open_page: Any, tmp_
     assert (ratings["after"]["pain"], ratings["after"]["stress"]) == (3, 4)
     assert ratings["after"]["note"] == "after note"
     assert shown["practice"] == "paced_breathing"
+
+
+def test_a_late_echo_does_not_undo_the_patients_choice(server_url: str, browser: Any) -> None:
+    """Pain then stress, chosen quickly: the server's echo of the first must not blank the second.
+
+    Every server message is held back while the patient chooses, then let through one at a time;
+    after each, the fields must still show what the patient chose.
+    """
+    held: list[str | bytes] = []
+    routes: list[Any] = []
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+
+        def route(ws: Any) -> None:
+            routes.append(ws)
+            ws.connect_to_server().on_message(
+                lambda message: held.append(message) if len(routes) > 1 else ws.send(message)
+            )
+
+        page.route_web_socket("**/ws", route)
+        page.goto(server_url)
+        wait_connected(page)
+        routes.append(None)  # from now on, hold the server's messages back
+        page.select_option(tid("pain-before"), "5")
+        page.select_option(tid("stress-before"), "7")
+        page.wait_for_timeout(1500)  # both ratings reach the server; its answers are held
+        echoes = [m for m in held if isinstance(m, str) and '"ratings"' in m]
+        assert len(echoes) >= 2, "the server answers each rating with its session state"
+        shown = []
+        while held:
+            routes[0].send(held.pop(0))
+            page.wait_for_timeout(20)
+            shown.append(
+                page.evaluate(
+                    "sels => sels.map((sel) => document.querySelector(sel).value)",
+                    [tid("pain-before"), tid("stress-before")],
+                )
+            )
+        routes.pop()  # let the rest through
+        page.wait_for_function(
+            "sel => document.querySelector(sel).textContent === 'Saved.'", arg=tid("saved-before")
+        )
+    finally:
+        context.close()
+    assert shown and all(pair == ["5", "7"] for pair in shown), shown
