@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hrvcalm.core.batch import Beats, scheduled_windows, time_domain_windows
 from hrvcalm.core.coherence import Breathing
 from hrvcalm.core.correction import classify_series
 from hrvcalm.core.metrics import Scheduled, assemble, scheduled_metrics
@@ -41,6 +42,8 @@ BoolArray = npt.NDArray[np.bool_]
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_MIN_BEATS = 30
 GRID_HZ = 4.0
+#: Windows computed together (bounds memory: a chunk of 300-s windows is a few MB).
+_CHUNK_WINDOWS = 256
 #: WFDB beat labels of sinus origin (the AAMI "N" class).
 SINUS_LABELS = frozenset("NLRej")
 
@@ -131,40 +134,59 @@ def window_starts(duration_s: float, window_s: float, step_s: float) -> FloatArr
     return np.arange(count, dtype=np.float64) * step_s
 
 
-class _Grid:
-    """The normal beats' RR, spline-resampled once at 4 Hz over the whole recording."""
-
-    def __init__(self, t_nn: FloatArray, rr_nn: FloatArray) -> None:
-        t_nn, rr_nn = increasing(t_nn, rr_nn)
-        if t_nn.size >= 4:
-            self.t0 = float(t_nn[0])
-            grid = np.arange(self.t0, float(t_nn[-1]), 1.0 / GRID_HZ)
-            self.values: FloatArray = cubic_spline(t_nn, rr_nn, grid)
-        else:
-            self.t0 = 0.0
-            self.values = np.zeros(0)
-
-    def between(self, lo_s: float, hi_s: float) -> FloatArray:
-        lo = max(0, math.ceil((lo_s - self.t0) * GRID_HZ - 1e-9))
-        hi = max(lo, math.floor((hi_s - self.t0) * GRID_HZ + 1e-9))
-        return self.values[lo:hi]
+def _beats(times: FloatArray, rr: FloatArray, normal: BoolArray) -> Beats:
+    """The classified beats with the normal ones spline-resampled once at 4 Hz."""
+    t_nn, rr_nn = increasing(times[normal], rr[normal])
+    if t_nn.size < 4:
+        return Beats(times, rr, normal, 0.0, np.zeros(0))
+    grid = np.arange(float(t_nn[0]), float(t_nn[-1]), 1.0 / GRID_HZ)
+    return Beats(times, rr, normal, float(t_nn[0]), cubic_spline(t_nn, rr_nn, grid))
 
 
-def _window(
-    grid: _Grid,
-    t_s: FloatArray,
-    rr: FloatArray,
-    normal: BoolArray,
-    *,
-    psd: str,
-    min_beats: int,
-) -> tuple[TimeDomain, Scheduled]:
+def _whole(beats: Beats, *, psd: str, min_beats: int) -> tuple[TimeDomain, Scheduled]:
+    """Metrics of all beats as one block (the summary)."""
+    times, rr, normal = beats.times_s, beats.rr_ms, beats.normal
     td = time_domain(rr, normal, min_beats=min_beats)
     if td.mean_nn_ms is None:
         return td, Scheduled()
-    t_nn = t_s[normal]
-    rr_4hz = grid.between(float(t_nn[0]), float(t_nn[-1]))
-    return td, scheduled_metrics(t_s, rr, normal, pairs(normal), rr_4hz, psd=psd)
+    t_nn = times[normal]
+    rr_4hz = beats.grid_between(float(t_nn[0]), float(t_nn[-1]))
+    return td, scheduled_metrics(times, rr, normal, pairs(normal), rr_4hz, psd=psd)
+
+
+def _windows(
+    beats: Beats,
+    starts: FloatArray,
+    window_s: float,
+    *,
+    psd: str,
+    min_beats: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[WindowMetrics]:
+    """Every window's metrics, computed in chunks of windows (see :mod:`hrvcalm.core.batch`)."""
+    times = beats.times_s
+    windows: list[WindowMetrics] = []
+    for chunk in range(0, starts.size, _CHUNK_WINDOWS):
+        chunk_starts = starts[chunk : chunk + _CHUNK_WINDOWS]
+        lo = np.searchsorted(times, chunk_starts, side="left").astype(np.int64)
+        hi = np.searchsorted(times, chunk_starts + window_s, side="left").astype(np.int64)
+        tds = time_domain_windows(beats, lo, hi, min_beats=min_beats)
+        valid = np.array([td.mean_nn_ms is not None for td in tds], dtype=bool)
+        scheduled = [Scheduled()] * lo.size
+        for i, sched in zip(
+            np.flatnonzero(valid).tolist(),
+            scheduled_windows(beats, lo[valid], hi[valid], psd=psd),
+            strict=True,
+        ):
+            scheduled[i] = sched
+        for start, a, b, td, sched in zip(
+            chunk_starts.tolist(), lo.tolist(), hi.tolist(), tds, scheduled, strict=True
+        ):
+            t_end = float(times[b - 1]) if b > a else start
+            windows.append(WindowMetrics(start, start + window_s, assemble(t_end, td, sched)))
+        if progress is not None:
+            progress(len(windows), starts.size)
+    return windows
 
 
 def analyze_rr(
@@ -207,25 +229,12 @@ def analyze_rr(
     normal = np.fromiter((k == "normal" for k in kinds), dtype=bool, count=rr.size)
     times = np.cumsum(rr) / 1000.0
     end_t = float(times[-1]) if rr.size else 0.0
-    grid = _Grid(times[normal], rr[normal])
-
+    beats = _beats(times, rr, normal)
     windows = []
     if rr.size:
         starts = window_starts(end_t, window_s, step)
-        for done, start in enumerate(starts, 1):
-            lo = int(np.searchsorted(times, start, side="left"))
-            hi = int(np.searchsorted(times, start + window_s, side="left"))
-            td, sched = _window(
-                grid, times[lo:hi], rr[lo:hi], normal[lo:hi], psd=psd, min_beats=min_beats
-            )
-            t_end = float(times[hi - 1]) if hi > lo else float(start)
-            windows.append(
-                WindowMetrics(float(start), float(start + window_s), assemble(t_end, td, sched))
-            )
-            if progress is not None:
-                progress(done, len(starts))
-
-    td_all, sched_all = _window(grid, times, rr, normal, psd=psd, min_beats=min_beats)
+        windows = _windows(beats, starts, window_s, psd=psd, min_beats=min_beats, progress=progress)
+    td_all, sched_all = _whole(beats, psd=psd, min_beats=min_beats)
     sched_all = Scheduled(sched_all.frequency, sched_all.nonlinear, _median_breathing(windows))
     return Analysis(
         n_beats=int(rr.size),

@@ -14,7 +14,8 @@ All three take the RR series of normal beats already cubic-spline resampled at 4
   RR series oscillate at the breathing frequency, so the highest peak of the RR spectrum in
   0.045-0.5 Hz (2.7-30 breaths/min, capped at half the heart rate), weighted by ``f`` to
   flatten the 1/f background of slow (VLF, Mayer-wave) variability, is taken as the breathing
-  frequency, refined by parabolic interpolation of the log PSD around the peak bin. (Without
+  frequency, refined by parabolic interpolation of the log of the weighted PSD around the peak
+  bin (at most half a bin either way). (Without
   the weight, resting recordings at 15-16 breaths/min read 4/min in one window in ten.) The
   spectrum is that of the last 120 s (Hann, zero-padded to 2048 points): long enough to hold
   six cycles at 3 breaths/min. Slow-wave power can still win over fast, shallow breathing; at
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hrvcalm.core.spectrum import Spectrum, periodogram_psd
+from hrvcalm.core.spectrum import Spectrum, band_slice, periodogram_rows
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -60,57 +61,92 @@ class Breathing:
 
 
 def _detrend(x: FloatArray) -> FloatArray:
-    """Remove the least-squares line (closed form: much cheaper than ``np.polyfit``)."""
-    n = x.size
+    """Remove the least-squares line from each row (closed form: cheaper than ``np.polyfit``)."""
+    n = x.shape[-1]
     centred = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-    slope = float(centred @ x) / float(centred @ centred)
-    return np.asarray(x - float(np.mean(x)) - slope * centred, dtype=np.float64)
+    slope = (x @ centred)[..., np.newaxis] / float(centred @ centred)
+    mean = x.sum(axis=-1, keepdims=True) / n  # np.mean's own arithmetic, without its overhead
+    return np.asarray(x - mean - slope * centred, dtype=np.float64)
 
 
 def coherence_ratio(spec: Spectrum) -> float | None:
     """McCraty's ratio ``(peak / (total - peak))^2`` of a PSD (see the module docstring)."""
-    peak_hz = spec.peak_hz(*COHERENCE_PEAK_HZ)
-    if peak_hz is None:
-        return None
-    peak = spec.band_power(peak_hz - COHERENCE_HALF_WIDTH_HZ, peak_hz + COHERENCE_HALF_WIDTH_HZ)
-    total = spec.band_power(*COHERENCE_TOTAL_HZ)
-    rest = total - peak
-    if rest <= 0:
-        return None
-    return (peak / rest) ** 2
+    return coherence_ratio_rows(spec.freqs_hz, spec.psd_ms2_hz[np.newaxis, :])[0]
+
+
+def coherence_ratio_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[float | None]:
+    """:func:`coherence_ratio` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``)."""
+    band = band_slice(freqs_hz, *COHERENCE_PEAK_HZ)
+    if band.stop <= band.start:
+        return [None] * psd_rows.shape[0]
+    step = float(freqs_hz[1] - freqs_hz[0])
+    peaks_hz = freqs_hz[band.start + np.argmax(psd_rows[:, band], axis=1)].tolist()
+    totals = (psd_rows[:, band_slice(freqs_hz, *COHERENCE_TOTAL_HZ)].sum(axis=1) * step).tolist()
+    out: list[float | None] = []
+    for psd, peak_hz, total in zip(psd_rows, peaks_hz, totals, strict=True):
+        around = band_slice(
+            freqs_hz, peak_hz - COHERENCE_HALF_WIDTH_HZ, peak_hz + COHERENCE_HALF_WIDTH_HZ
+        )
+        peak = float(psd[around].sum()) * step
+        rest = total - peak
+        out.append((peak / rest) ** 2 if rest > 0 else None)
+    return out
 
 
 def coherence(rr_4hz: FloatArray) -> float | None:
     """Coherence of the last 64 s of an RR series sampled at 4 Hz (taken at 2 Hz)."""
+    return coherence_rows(rr_4hz[np.newaxis, :])[0]
+
+
+def coherence_rows(rr_4hz: FloatArray) -> list[float | None]:
+    """:func:`coherence` of each row of a 2-D array (equal-length 4 Hz RR series)."""
     need = int(COHERENCE_WINDOW_S * GRID_HZ)
-    if rr_4hz.size < need:
-        return None
+    if rr_4hz.shape[1] < need:
+        return [None] * rr_4hz.shape[0]
     step = int(GRID_HZ / COHERENCE_FS_HZ)
-    x = rr_4hz[rr_4hz.size - need :: step]
-    return coherence_ratio(periodogram_psd(_detrend(x), COHERENCE_FS_HZ, COHERENCE_NFFT))
+    x = rr_4hz[:, rr_4hz.shape[1] - need :: step]
+    return coherence_ratio_rows(*periodogram_rows(_detrend(x), COHERENCE_FS_HZ, COHERENCE_NFFT))
 
 
 def breathing_rate(rr_4hz: FloatArray) -> float | None:
     """Breathing rate (breaths/min) from the RSA peak of the last 120 s (at least 40 s)."""
-    if rr_4hz.size < int(40.0 * GRID_HZ):
-        return None
-    x = rr_4hz[-int(RESP_WINDOW_S * GRID_HZ) :]
-    spec = periodogram_psd(_detrend(x), GRID_HZ, RESP_NFFT)
-    hi = min(RESP_BAND_HZ[1], 0.5 * 1000.0 / float(np.mean(x)))
-    lo_k = math.ceil(RESP_BAND_HZ[0] / spec.step_hz)
-    hi_k = math.ceil(hi / spec.step_hz)
-    if hi_k - lo_k < 3:
-        return None
-    psd = spec.psd_ms2_hz
-    weighted = psd[lo_k:hi_k] * spec.freqs_hz[lo_k:hi_k] ** RESP_WEIGHT_POWER
-    k = lo_k + int(np.argmax(weighted))
-    f = float(spec.freqs_hz[k])
-    if 0 < k < psd.size - 1:
-        a, b, c = (math.log(max(float(v), 1e-12)) for v in psd[k - 1 : k + 2])
-        denom = a - 2 * b + c
-        if denom < 0:
-            f += 0.5 * (a - c) / denom * spec.step_hz
-    return 60.0 * f
+    return breathing_rate_rows(rr_4hz[np.newaxis, :])[0]
+
+
+def breathing_rate_rows(rr_4hz: FloatArray) -> list[float | None]:
+    """:func:`breathing_rate` of each row of a 2-D array (equal-length 4 Hz RR series)."""
+    rows = rr_4hz.shape[0]
+    if rr_4hz.shape[1] < int(40.0 * GRID_HZ):
+        return [None] * rows
+    x = rr_4hz[:, -int(RESP_WINDOW_S * GRID_HZ) :]
+    freqs, psd = periodogram_rows(_detrend(x), GRID_HZ, RESP_NFFT)
+    step = float(freqs[1] - freqs[0])
+    hi = np.minimum(RESP_BAND_HZ[1], 0.5 * 1000.0 / (x.sum(axis=1) / x.shape[1]))
+    lo_k = math.ceil(RESP_BAND_HZ[0] / step)
+    hi_k = np.ceil(hi / step).astype(np.int64)
+    top = int(np.max(hi_k))
+    if top - lo_k < 3:
+        return [None] * rows
+    weighted = psd[:, lo_k:top] * freqs[lo_k:top] ** RESP_WEIGHT_POWER
+    out: list[float | None] = []
+    for row, hk in enumerate(hi_k.tolist()):
+        if hk - lo_k < 3:  # the band is cut at half the heart rate
+            out.append(None)
+            continue
+        kk = lo_k + int(np.argmax(weighted[row, : hk - lo_k]))
+        f = float(freqs[kk])
+        if 0 < kk < psd.shape[1] - 1:
+            # The vertex of a parabola through the log of the weighted peak and its two
+            # neighbours, kept within half a bin of the peak it refines.
+            a, b, c = (
+                math.log(max(float(v) * float(fr) ** RESP_WEIGHT_POWER, 1e-12))
+                for v, fr in zip(psd[row, kk - 1 : kk + 2], freqs[kk - 1 : kk + 2], strict=True)
+            )
+            denom = a - 2 * b + c
+            if denom < 0:
+                f += min(0.5, max(-0.5, 0.5 * (a - c) / denom)) * step
+        out.append(60.0 * f)
+    return out
 
 
 def resonance_amplitude(rr_4hz: FloatArray, resp_rate_bpm: float) -> float | None:
@@ -128,6 +164,17 @@ def resonance_amplitude(rr_4hz: FloatArray, resp_rate_bpm: float) -> float | Non
 
 def breathing(rr_4hz: FloatArray) -> Breathing:
     """Coherence, breathing rate and resonance amplitude of a 4 Hz RR series (its end)."""
-    rate = breathing_rate(rr_4hz)
-    amp = resonance_amplitude(rr_4hz, rate) if rate is not None else None
-    return Breathing(coherence(rr_4hz), rate, amp)
+    return breathing_rows(rr_4hz[np.newaxis, :])[0]
+
+
+def breathing_rows(rr_4hz: FloatArray) -> list[Breathing]:
+    """:func:`breathing` of each row of a 2-D array (equal-length 4 Hz RR series)."""
+    rates = breathing_rate_rows(rr_4hz)
+    return [
+        Breathing(
+            coherence=c,
+            resp_rate_bpm=rate,
+            resonance_bpm=resonance_amplitude(row, rate) if rate is not None else None,
+        )
+        for row, rate, c in zip(rr_4hz, rates, coherence_rows(rr_4hz), strict=True)
+    ]

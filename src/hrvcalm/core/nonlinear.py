@@ -57,6 +57,36 @@ def poincare(rr_ms: FloatArray, pair_ok: BoolArray) -> tuple[float | None, float
     return sd1, sd2
 
 
+def poincare_windows(
+    rr_ms: FloatArray, pair_ok: BoolArray, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> tuple[FloatArray, FloatArray]:
+    """SD1 and SD2 (ms) of many windows ``rr_ms[lo:hi]`` of one series at once; NaN if short.
+
+    The same statistics as :func:`poincare`, from prefix sums of the valid pairs' differences
+    and sums (centred on their overall mean, so the sums stay small and exact in float64).
+    """
+    d = (rr_ms[1:] - rr_ms[:-1]) / math.sqrt(2.0)
+    s = (rr_ms[1:] + rr_ms[:-1]) / math.sqrt(2.0)
+    ok = pair_ok.astype(np.float64)
+    s = s - (float(np.sum(s * ok)) / max(1.0, float(np.sum(ok))))
+
+    def prefix(values: FloatArray) -> FloatArray:
+        return np.concatenate(([0.0], np.cumsum(values * ok)))
+
+    # Window [lo, hi) holds the pairs lo .. hi-2.
+    first, last = lo, np.maximum(lo, hi - 1)
+    n = (prefix(np.ones_like(d))[last] - prefix(np.ones_like(d))[first]).round()
+
+    def std(values: FloatArray) -> FloatArray:
+        p1, p2 = prefix(values), prefix(values * values)
+        total, squares = p1[last] - p1[first], p2[last] - p2[first]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (squares - total * total / n) / (n - 1.0)
+        return np.where(n >= 3, np.sqrt(np.maximum(var, 0.0)), np.nan)
+
+    return std(d), std(s)
+
+
 def dfa_alpha1(
     nn_ms: FloatArray, scales: npt.NDArray[np.int64] = DFA_SCALES, *, overlap: bool = False
 ) -> float | None:
@@ -69,30 +99,77 @@ def dfa_alpha1(
     """
     if nn_ms.size < DFA_MIN_BEATS:
         return None
+    if nn_ms.size <= PREFIX_SUM_MAX_BEATS:
+        return dfa_alpha1_rows(nn_ms[np.newaxis, :], scales=scales, overlap=overlap)[0]
     profile = np.cumsum(nn_ms - np.mean(nn_ms))
     layout = _layout(profile.size, tuple(int(n) for n in scales), overlap)
     if layout is None:
         return None
-    if profile.size > PREFIX_SUM_MAX_BEATS:
-        f2 = np.array(
-            [_box_rss_loop(profile, n, b) for n, b in zip(layout.sizes, layout.starts, strict=True)]
-        )
-        return _slope(layout.sizes, f2)
-    # Every box of every scale at once, from prefix sums of y, y^2 and i*y over the profile:
-    # the residual sum of squares of a least-squares line through a box of n points is
-    # Syy - Sy^2/n - Sxy_c^2/Sxx, with x centred in the box (Sxx = n(n^2-1)/12). Exact enough
-    # in float64 for windows of a few thousand beats; longer series take the loop above.
-    p1 = np.concatenate(([0.0], np.cumsum(profile)))
-    p2 = np.concatenate(([0.0], np.cumsum(profile * profile)))
-    p3 = np.concatenate(([0.0], np.cumsum(layout.index * profile)))
-    box_s, box_e = layout.box_s, layout.box_e
-    sy = p1[box_e] - p1[box_s]
-    syy = p2[box_e] - p2[box_s]
-    sxy = (p3[box_e] - p3[box_s]) - box_s * sy  # x = 0 .. n-1 within the box
-    sxy_c = sxy - layout.half * sy
-    rss = np.maximum(syy - sy * sy / layout.box_n - sxy_c * sxy_c / layout.sxx, 0.0)
-    total_rss = np.bincount(layout.scale_of_box, weights=rss)
-    return _slope(layout.sizes, np.asarray(total_rss / layout.points, dtype=np.float64))
+    f2 = np.array(
+        [_box_rss_loop(profile, n, b) for n, b in zip(layout.sizes, layout.starts, strict=True)]
+    )
+    return _slope(layout.sizes, f2)
+
+
+def dfa_alpha1_rows(
+    nn_rows: FloatArray,
+    lengths: npt.NDArray[np.int64] | None = None,
+    scales: npt.NDArray[np.int64] = DFA_SCALES,
+    *,
+    overlap: bool = False,
+) -> list[float | None]:
+    """:func:`dfa_alpha1` of each row of a 2-D array of NN series (at most
+    ``PREFIX_SUM_MAX_BEATS`` beats each).
+
+    Args:
+        nn_rows: One NN series per row, ms; a row may be padded (any values) after its end.
+        lengths: Beats in each row (default: the full width).
+        scales: Box sizes in beats.
+        overlap: Boxes overlap by half.
+
+    Every box of every scale at once, from prefix sums of y, y^2 and i*y over the profile: the
+    residual sum of squares of a least-squares line through a box of n points is
+    Syy - Sy^2/n - Sxy_c^2/Sxx, with x centred in the box (Sxx = n(n^2-1)/12). Exact enough
+    in float64 for windows of a few thousand beats; longer series take a direct loop. Boxes
+    are laid from each row's start, so a shorter row uses the first boxes of the layout.
+    """
+    rows, width = nn_rows.shape
+    n_beats = np.full(rows, width, dtype=np.int64) if lengths is None else lengths
+    layout = _layout(width, tuple(int(n) for n in scales), overlap)
+    if layout is None:
+        return [None] * rows
+    # Beats along axis 0 (one column per row): the box gathers then copy whole rows.
+    inside = (np.arange(width)[:, np.newaxis] < n_beats).astype(np.float64)
+    series = nn_rows.T
+    mean = (series * inside).sum(axis=0) / np.maximum(n_beats, 1)
+    profile = np.cumsum((series - mean) * inside, axis=0)
+    zero = np.zeros((1, rows))
+    p1 = np.concatenate((zero, np.cumsum(profile, axis=0)))
+    p2 = np.concatenate((zero, np.cumsum(profile * profile, axis=0)))
+    p3 = np.concatenate((zero, np.cumsum(layout.index[:, np.newaxis] * profile, axis=0)))
+    box_s, box_e = layout.box_s[:, np.newaxis], layout.box_e[:, np.newaxis]
+    sy = p1[layout.box_e] - p1[layout.box_s]
+    syy = p2[layout.box_e] - p2[layout.box_s]
+    sxy = (p3[layout.box_e] - p3[layout.box_s]) - box_s * sy  # x = 0 .. n-1 within the box
+    sxy_c = sxy - layout.half[:, np.newaxis] * sy
+    box_n = layout.box_n[:, np.newaxis]
+    rss = np.maximum(syy - sy * sy / box_n - sxy_c * sxy_c / layout.sxx[:, np.newaxis], 0.0)
+    fits = (box_e <= n_beats).astype(np.float64)  # the row's own boxes
+    to_scale = layout.box_to_scale.T
+    boxes = to_scale @ fits
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f2_scales = (to_scale @ (rss * fits)) / (to_scale @ (fits * box_n))
+    # A scale needs two boxes; 0 leaves it out of the slope.
+    f2 = np.where(boxes >= 2, f2_scales, 0.0).T
+    x = np.log(np.asarray(layout.sizes, dtype=np.float64))
+    xm = x - x.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0: rows redone below
+        slopes = (0.5 * np.log(f2) @ xm) / float(xm @ xm)
+    complete = np.all(f2 > 0, axis=1)  # else drop the empty scales, row by row
+    return [
+        None if n < DFA_MIN_BEATS else float(slope) if ok else _slope(layout.sizes, row)
+        for n, slope, ok, row in zip(n_beats.tolist(), slopes, complete, f2, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,13 +182,13 @@ class _Layout:
     box_n: FloatArray
     box_s: npt.NDArray[np.int64]
     box_e: npt.NDArray[np.int64]
-    scale_of_box: npt.NDArray[np.int64]
+    box_to_scale: FloatArray
     points: FloatArray
     half: FloatArray
     sxx: FloatArray
 
 
-@functools.lru_cache(maxsize=32)  # window lengths drift slowly: recent ones recur
+@functools.lru_cache(maxsize=64)  # window lengths drift slowly: recent ones recur
 def _layout(length: int, scales: tuple[int, ...], overlap: bool) -> _Layout | None:
     sizes: list[int] = []
     starts: list[FloatArray] = []
@@ -135,7 +212,7 @@ def _layout(length: int, scales: tuple[int, ...], overlap: bool) -> _Layout | No
         box_n=box_n,
         box_s=box_s,
         box_e=box_s + box_n.astype(np.int64),
-        scale_of_box=scale_of_box,
+        box_to_scale=np.eye(len(sizes))[scale_of_box],
         points=np.asarray(np.bincount(scale_of_box, weights=box_n), dtype=np.float64),
         half=(box_n - 1.0) / 2.0,
         sxx=box_n * (box_n * box_n - 1.0) / 12.0,
@@ -164,18 +241,43 @@ def _slope(sizes: list[int], f2: FloatArray) -> float | None:
 
 def stress_index(nn_ms: FloatArray) -> float | None:
     """Baevsky's stress index of an NN series (50-ms histogram bins)."""
-    if nn_ms.size < 20:
-        return None
-    lo = math.floor(float(np.min(nn_ms)) / SI_BIN_MS) * SI_BIN_MS
-    bins = np.floor((nn_ms - lo) / SI_BIN_MS).astype(np.int64)
-    counts = np.bincount(bins)
-    mode_bin = int(np.argmax(counts))
+    return stress_index_rows(nn_ms[np.newaxis, :])[0]
+
+
+def stress_index_rows(
+    nn_rows: FloatArray, lengths: npt.NDArray[np.int64] | None = None
+) -> list[float | None]:
+    """:func:`stress_index` of each row of a 2-D array of NN series (ms).
+
+    A row may be padded (any values) after its end; ``lengths`` gives the beats in each row
+    (default: the full width).
+    """
+    rows, width = nn_rows.shape
+    n_beats = np.full(rows, width, dtype=np.int64) if lengths is None else lengths
+    usable = n_beats >= 20
+    if not usable.any():
+        return [None] * rows
+    inside = (np.arange(width) < n_beats[:, np.newaxis]) & usable[:, np.newaxis]
+    low = np.where(inside, nn_rows, np.inf).min(axis=1)
+    high = np.where(inside, nn_rows, -np.inf).max(axis=1)
+    low, high = np.where(usable, low, 0.0), np.where(usable, high, 0.0)
+    lo = np.floor(low / SI_BIN_MS) * SI_BIN_MS
+    bins = np.floor((np.where(inside, nn_rows, low[:, np.newaxis]) - lo[:, np.newaxis]) / SI_BIN_MS)
+    bins = bins.astype(np.int64)
+    width_bins = int(bins.max()) + 1  # one histogram per row, side by side
+    flat = (bins + width_bins * np.arange(rows)[:, np.newaxis]).ravel()
+    counts = np.bincount(flat, weights=inside.ravel(), minlength=rows * width_bins)
+    counts = counts.reshape(rows, width_bins)
+    mode_bin = np.argmax(counts, axis=1)
     mo_s = (lo + (mode_bin + 0.5) * SI_BIN_MS) / 1000.0
-    amo_pct = 100.0 * float(counts[mode_bin]) / nn_ms.size
-    range_s = float(np.max(nn_ms) - np.min(nn_ms)) / 1000.0
-    if range_s <= 0:
-        return None
-    return amo_pct / (2.0 * mo_s * range_s)
+    amo_pct = 100.0 * counts[np.arange(rows), mode_bin] / np.maximum(n_beats, 1)
+    range_s = (high - low) / 1000.0
+    return [
+        float(a / (2.0 * m * r)) if ok and r > 0 else None
+        for ok, a, m, r in zip(
+            usable.tolist(), amo_pct.tolist(), mo_s.tolist(), range_s.tolist(), strict=True
+        )
+    ]
 
 
 def nonlinear(rr_ms: FloatArray, normal: BoolArray, pair_ok: BoolArray) -> Nonlinear:

@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrvcalm.core.pacer import PacerSettings
-from hrvcalm.core.spectrum import HF_HZ, LF_HZ, VLF_HZ, periodogram_psd, resample
+from hrvcalm.core.spectrum import HF_HZ, LF_HZ, VLF_HZ, band_slice, periodogram_psd, resample
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -240,7 +240,7 @@ def score_step(
         return None
 
     spec = periodogram_psd(_detrend(rr4), GRID_HZ, NFFT)
-    lf_band = spec._slice(*LF_HZ)
+    lf_band = band_slice(spec.freqs_hz, *LF_HZ)
     lf_psd = spec.psd_ms2_hz[lf_band]
     total = spec.band_power(VLF_HZ[0], HF_HZ[1])
     at_pace = spec.band_power(f_pace - PACE_HALF_WIDTH_HZ, f_pace + PACE_HALF_WIDTH_HZ)

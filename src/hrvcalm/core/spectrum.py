@@ -56,24 +56,26 @@ class Spectrum:
         """Spacing of the frequency grid, Hz."""
         return float(self.freqs_hz[1] - self.freqs_hz[0])
 
-    def _slice(self, lo_hz: float, hi_hz: float) -> slice:
-        """Grid indices with ``lo_hz <= f < hi_hz`` (the grid is even: index arithmetic)."""
-        f0 = float(self.freqs_hz[0])
-        step = self.step_hz
-        lo = max(0, math.ceil((lo_hz - f0) / step - 1e-9))
-        hi = min(self.freqs_hz.size, max(lo, math.ceil((hi_hz - f0) / step - 1e-9)))
-        return slice(lo, hi)
-
     def band_power(self, lo_hz: float, hi_hz: float) -> float:
         """Power in ``[lo_hz, hi_hz)``, ms^2 (rectangle rule on the grid)."""
-        return float(np.sum(self.psd_ms2_hz[self._slice(lo_hz, hi_hz)])) * self.step_hz
+        band = band_slice(self.freqs_hz, lo_hz, hi_hz)
+        return float(np.sum(self.psd_ms2_hz[band])) * self.step_hz
 
     def peak_hz(self, lo_hz: float, hi_hz: float) -> float | None:
         """Frequency of the highest PSD value in ``[lo_hz, hi_hz)``, Hz."""
-        band = self._slice(lo_hz, hi_hz)
+        band = band_slice(self.freqs_hz, lo_hz, hi_hz)
         if band.stop <= band.start:
             return None
         return float(self.freqs_hz[band.start + int(np.argmax(self.psd_ms2_hz[band]))])
+
+
+def band_slice(freqs_hz: FloatArray, lo_hz: float, hi_hz: float) -> slice:
+    """Indices of an even frequency grid with ``lo_hz <= f < hi_hz`` (index arithmetic)."""
+    f0 = float(freqs_hz[0])
+    step = float(freqs_hz[1] - freqs_hz[0])
+    lo = max(0, math.ceil((lo_hz - f0) / step - 1e-9))
+    hi = min(freqs_hz.size, max(lo, math.ceil((hi_hz - f0) / step - 1e-9)))
+    return slice(lo, hi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,33 +140,56 @@ def resample(
 @functools.lru_cache(maxsize=32)
 def _hann(n: int) -> tuple[FloatArray, float]:
     window = np.hanning(n)
+    window.flags.writeable = False
     return window, float(np.sum(window * window))
+
+
+@functools.lru_cache(maxsize=32)
+def _rfft_freqs(size: int, fs_hz: float) -> FloatArray:
+    freqs = np.asarray(np.fft.rfftfreq(size, 1.0 / fs_hz), dtype=np.float64)
+    freqs.flags.writeable = False
+    return freqs
+
+
+def periodogram_rows(
+    x: FloatArray, fs_hz: float, nfft: int | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Hann-windowed, mean-removed periodogram of each row of ``x`` (its last axis).
+
+    Returns:
+        The frequency grid (Hz) and the one-sided PSDs (units of ``x``^2/Hz), one per row; a
+        1-D ``x`` gives one 1-D PSD. Offline analysis passes many equal-length windows at once.
+    """
+    n = x.shape[-1]
+    window, power = _hann(n)
+    size = max(n, nfft or n)
+    mean = x.sum(axis=-1, keepdims=True) / n  # np.mean's own arithmetic, without its overhead
+    spec = np.fft.rfft((x - mean) * window, n=size, axis=-1)
+    psd = (spec.real**2 + spec.imag**2) / (fs_hz * power)
+    psd[..., 1:] *= 2.0
+    if size % 2 == 0:
+        psd[..., -1] /= 2.0
+    return _rfft_freqs(size, fs_hz), np.asarray(psd, dtype=np.float64)
 
 
 def periodogram_psd(x: FloatArray, fs_hz: float, nfft: int | None = None) -> Spectrum:
     """Hann-windowed, mean-removed periodogram of an evenly sampled series (one segment)."""
-    n = x.size
-    window, power = _hann(n)
-    size = max(n, nfft or n)
-    spec = np.fft.rfft((x - np.mean(x)) * window, n=size)
-    psd = (spec.real**2 + spec.imag**2) / (fs_hz * power)
-    psd[1:] *= 2.0
-    if size % 2 == 0:
-        psd[-1] /= 2.0
-    freqs = np.asarray(np.fft.rfftfreq(size, 1.0 / fs_hz), dtype=np.float64)
-    return Spectrum(freqs, psd)
+    return Spectrum(*periodogram_rows(x, fs_hz, nfft))
+
+
+def welch_segment(fs_hz: float, segment_s: float = 2.0 / VLF_HZ[0]) -> int:
+    """Samples in one Welch segment: series up to this long are a single periodogram."""
+    return int(segment_s * fs_hz)
 
 
 def welch_psd(x: FloatArray, fs_hz: float, segment_s: float = 2.0 / VLF_HZ[0]) -> Spectrum:
     """Welch's PSD (Hann, 50 % overlap, mean removed per segment) in units of ``x``^2/Hz."""
-    nseg = min(x.size, int(segment_s * fs_hz))
+    nseg = min(x.size, welch_segment(fs_hz, segment_s))
     if nseg >= x.size:
         return periodogram_psd(x, fs_hz)
-    step = nseg // 2
-    starts = range(0, x.size - nseg + 1, step)
-    spectra = [periodogram_psd(x[s : s + nseg], fs_hz).psd_ms2_hz for s in starts]
-    freqs = np.asarray(np.fft.rfftfreq(nseg, 1.0 / fs_hz), dtype=np.float64)
-    return Spectrum(freqs, np.asarray(np.mean(spectra, axis=0), dtype=np.float64))
+    segments = np.lib.stride_tricks.sliding_window_view(x, nseg)[:: nseg // 2]
+    freqs, psd_rows = periodogram_rows(segments, fs_hz)
+    return Spectrum(freqs, np.asarray(np.mean(psd_rows, axis=0), dtype=np.float64))
 
 
 def lomb_psd(t_s: FloatArray, rr_ms: FloatArray, max_hz: float = HF_HZ[1]) -> Spectrum:
@@ -204,15 +229,37 @@ def frequency_domain(spec: Spectrum | None) -> FrequencyDomain:
     """
     if spec is None:
         return FrequencyDomain()
-    vlf = spec.band_power(*VLF_HZ)
-    lf = spec.band_power(*LF_HZ)
-    hf = spec.band_power(*HF_HZ)
-    return FrequencyDomain(
-        vlf_ms2=vlf,
-        lf_ms2=lf,
-        hf_ms2=hf,
-        lf_hf=lf / hf if hf > 0 else None,
-        total_power_ms2=vlf + lf + hf,
-        lf_peak_hz=spec.peak_hz(*LF_HZ),
-        hf_peak_hz=spec.peak_hz(*HF_HZ),
-    )
+    return frequency_domain_rows(spec.freqs_hz, spec.psd_ms2_hz[np.newaxis, :])[0]
+
+
+def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[FrequencyDomain]:
+    """:func:`frequency_domain` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``)."""
+    step = float(freqs_hz[1] - freqs_hz[0])
+
+    def power(lo_hz: float, hi_hz: float) -> FloatArray:
+        return np.asarray(np.sum(psd_rows[:, band_slice(freqs_hz, lo_hz, hi_hz)], axis=1) * step)
+
+    def peaks(lo_hz: float, hi_hz: float) -> list[float | None]:
+        band = band_slice(freqs_hz, lo_hz, hi_hz)
+        if band.stop <= band.start:
+            return [None] * psd_rows.shape[0]
+        at = band.start + np.argmax(psd_rows[:, band], axis=1)
+        return [float(f) for f in freqs_hz[at]]
+
+    vlf, lf, hf = power(*VLF_HZ), power(*LF_HZ), power(*HF_HZ)
+    lf_peak, hf_peak = peaks(*LF_HZ), peaks(*HF_HZ)
+    out = []
+    for i in range(psd_rows.shape[0]):
+        v, low, high = float(vlf[i]), float(lf[i]), float(hf[i])
+        out.append(
+            FrequencyDomain(
+                vlf_ms2=v,
+                lf_ms2=low,
+                hf_ms2=high,
+                lf_hf=low / high if high > 0 else None,
+                total_power_ms2=v + low + high,
+                lf_peak_hz=lf_peak[i],
+                hf_peak_hz=hf_peak[i],
+            )
+        )
+    return out
