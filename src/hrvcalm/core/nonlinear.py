@@ -134,33 +134,39 @@ def dfa_alpha1_rows(
     are laid from each row's start, so a shorter row uses the first boxes of the layout.
     """
     rows, width = nn_rows.shape
-    n_beats = np.full(rows, width, dtype=np.int64) if lengths is None else lengths
     layout = _layout(width, tuple(int(n) for n in scales), overlap)
     if layout is None:
         return [None] * rows
     # Beats along axis 0 (one column per row): the box gathers then copy whole rows.
-    inside = (np.arange(width)[:, np.newaxis] < n_beats).astype(np.float64)
     series = nn_rows.T
-    mean = (series * inside).sum(axis=0) / np.maximum(n_beats, 1)
-    profile = np.cumsum((series - mean) * inside, axis=0)
+    if lengths is None:  # every row full: no padding to mask
+        n_beats = np.full(rows, width, dtype=np.int64)
+        profile = np.cumsum(series - series.sum(axis=0) / width, axis=0)
+    else:
+        n_beats = lengths
+        inside = (np.arange(width)[:, np.newaxis] < n_beats).astype(np.float64)
+        mean = (series * inside).sum(axis=0) / np.maximum(n_beats, 1)
+        profile = np.cumsum((series - mean) * inside, axis=0)
     zero = np.zeros((1, rows))
     p1 = np.concatenate((zero, np.cumsum(profile, axis=0)))
     p2 = np.concatenate((zero, np.cumsum(profile * profile, axis=0)))
     p3 = np.concatenate((zero, np.cumsum(layout.index[:, np.newaxis] * profile, axis=0)))
-    box_s, box_e = layout.box_s[:, np.newaxis], layout.box_e[:, np.newaxis]
-    sy = p1[layout.box_e] - p1[layout.box_s]
-    syy = p2[layout.box_e] - p2[layout.box_s]
-    sxy = (p3[layout.box_e] - p3[layout.box_s]) - box_s * sy  # x = 0 .. n-1 within the box
+    box_s, box_e = layout.box_s, layout.box_e
+    sy = p1[box_e] - p1[box_s]
+    syy = p2[box_e] - p2[box_s]
+    sxy = (p3[box_e] - p3[box_s]) - box_s[:, np.newaxis] * sy  # x = 0 .. n-1 in the box
     sxy_c = sxy - layout.half[:, np.newaxis] * sy
     box_n = layout.box_n[:, np.newaxis]
     rss = np.maximum(syy - sy * sy / box_n - sxy_c * sxy_c / layout.sxx[:, np.newaxis], 0.0)
-    fits = (box_e <= n_beats).astype(np.float64)  # the row's own boxes
     to_scale = layout.box_to_scale.T
-    boxes = to_scale @ fits
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f2_scales = (to_scale @ (rss * fits)) / (to_scale @ (fits * box_n))
-    # A scale needs two boxes; 0 leaves it out of the slope.
-    f2 = np.where(boxes >= 2, f2_scales, 0.0).T
+    if lengths is None:
+        f2 = ((to_scale @ rss) / layout.points[:, np.newaxis]).T
+    else:
+        fits = (box_e[:, np.newaxis] <= n_beats).astype(np.float64)  # the row's own boxes
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f2_scales = (to_scale @ (rss * fits)) / (to_scale @ (fits * box_n))
+        # A scale needs two boxes; 0 leaves it out of the slope.
+        f2 = np.where(to_scale @ fits >= 2, f2_scales, 0.0).T
     x = np.log(np.asarray(layout.sizes, dtype=np.float64))
     xm = x - x.mean()
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0: rows redone below
@@ -253,20 +259,27 @@ def stress_index_rows(
     (default: the full width).
     """
     rows, width = nn_rows.shape
-    n_beats = np.full(rows, width, dtype=np.int64) if lengths is None else lengths
-    usable = n_beats >= 20
-    if not usable.any():
-        return [None] * rows
-    inside = (np.arange(width) < n_beats[:, np.newaxis]) & usable[:, np.newaxis]
-    low = np.where(inside, nn_rows, np.inf).min(axis=1)
-    high = np.where(inside, nn_rows, -np.inf).max(axis=1)
-    low, high = np.where(usable, low, 0.0), np.where(usable, high, 0.0)
+    if lengths is None:  # every row full: no padding to mask
+        if width < 20:
+            return [None] * rows
+        n_beats = np.full(rows, width, dtype=np.int64)
+        usable = np.ones(rows, dtype=bool)
+        low, high = nn_rows.min(axis=1), nn_rows.max(axis=1)
+        values, weights = nn_rows, None
+    else:
+        n_beats = lengths
+        usable = n_beats >= 20
+        if not usable.any():
+            return [None] * rows
+        inside = (np.arange(width) < n_beats[:, np.newaxis]) & usable[:, np.newaxis]
+        low = np.where(usable, np.where(inside, nn_rows, np.inf).min(axis=1), 0.0)
+        high = np.where(usable, np.where(inside, nn_rows, -np.inf).max(axis=1), 0.0)
+        values, weights = np.where(inside, nn_rows, low[:, np.newaxis]), inside.ravel()
     lo = np.floor(low / SI_BIN_MS) * SI_BIN_MS
-    bins = np.floor((np.where(inside, nn_rows, low[:, np.newaxis]) - lo[:, np.newaxis]) / SI_BIN_MS)
-    bins = bins.astype(np.int64)
+    bins = np.floor((values - lo[:, np.newaxis]) / SI_BIN_MS).astype(np.int64)
     width_bins = int(bins.max()) + 1  # one histogram per row, side by side
     flat = (bins + width_bins * np.arange(rows)[:, np.newaxis]).ravel()
-    counts = np.bincount(flat, weights=inside.ravel(), minlength=rows * width_bins)
+    counts = np.bincount(flat, weights=weights, minlength=rows * width_bins)
     counts = counts.reshape(rows, width_bins)
     mode_bin = np.argmax(counts, axis=1)
     mo_s = (lo + (mode_bin + 0.5) * SI_BIN_MS) / 1000.0

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.linalg import solve_banded
+from scipy.linalg.lapack import dgtsv
 from scipy.signal import lombscargle
 
 FloatArray = npt.NDArray[np.float64]
@@ -104,20 +104,23 @@ def increasing(t_s: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatAr
 def cubic_spline(t_s: FloatArray, values: FloatArray, grid_s: FloatArray) -> FloatArray:
     """Natural cubic spline through ``(t_s, values)`` evaluated at ``grid_s``.
 
-    A tridiagonal solve for the second derivatives (zero at both ends), then the piecewise
-    cubic; twice as fast as SciPy's ``CubicSpline`` on the live path's ~150 beats, and equal to
-    it away from the two end intervals. ``t_s`` must be strictly increasing (>= 3 points).
+    A tridiagonal solve (LAPACK ``dgtsv``) for the second derivatives (zero at both ends), then
+    the piecewise cubic; several times faster than SciPy's ``CubicSpline`` on the live path's
+    ~150 beats, and equal to it away from the two end intervals. ``t_s`` must be strictly
+    increasing (>= 3 points).
     """
     h = np.diff(t_s)
     n = t_s.size
     slopes = np.diff(values) / h
     second = np.zeros(n)
     if n > 2:
-        bands = np.zeros((3, n - 2))
-        bands[0, 1:] = h[1:-1]
-        bands[1] = 2.0 * (h[:-1] + h[1:])
-        bands[2, :-1] = h[1:-1]
-        second[1:-1] = solve_banded((1, 1), bands, 6.0 * np.diff(slopes), check_finite=False)
+        off_diagonal = h[1:-1]
+        *_, solution, info = dgtsv(
+            off_diagonal, 2.0 * (h[:-1] + h[1:]), off_diagonal, 6.0 * np.diff(slopes)
+        )
+        if info != 0:  # cannot happen for increasing t_s (the system is diagonally dominant)
+            raise ValueError(f"spline system is singular (LAPACK dgtsv info={info})")
+        second[1:-1] = solution
     k = np.clip(np.searchsorted(t_s, grid_s, side="right") - 1, 0, n - 2)
     hk = h[k]
     a = t_s[k + 1] - grid_s
