@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,9 @@ METRIC_KEYS: tuple[str, ...] = (
     "n_beats",
 )
 
+#: Reads the :data:`METRIC_KEYS` fields of a :class:`Metrics` into a tuple, in one C call.
+_METRIC_VALUES = operator.attrgetter(*METRIC_KEYS)
+
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
@@ -150,9 +154,14 @@ class Metrics:
     artifacts_pct: float | None = None
     n_beats: int = 0
 
+    def metric_values(self) -> tuple[Any, ...]:
+        """The values of the metric keys (without ``t_s``), in contract order."""
+        values: tuple[Any, ...] = _METRIC_VALUES(self)
+        return values
+
     def metric_dict(self) -> dict[str, Any]:
         """The metric keys (without ``t_s``) and their values, in contract order."""
-        return {key: getattr(self, key) for key in METRIC_KEYS}
+        return dict(zip(METRIC_KEYS, self.metric_values(), strict=True))
 
     def replace(self, **changes: Any) -> Metrics:
         """A copy with some fields changed."""

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 DEFAULT_PORT = 8765
@@ -35,6 +36,8 @@ def positive_number(text: str, what: str = "expected a positive number") -> floa
 
 
 _flush_pending = False
+#: ``hrvcalm.server.messages.encode``, imported on the first message (``--help`` stays fast).
+_encode: Callable[[dict[str, Any]], str] | None = None
 
 
 def _flush_stdout() -> None:
@@ -50,10 +53,12 @@ def print_message(message: dict[str, Any]) -> None:
     messages), not one by one: a reader of the pipe sees every message without delay, and a
     replay at ``--speed max`` does not pay a system call per line.
     """
-    global _flush_pending
-    from hrvcalm.server.messages import encode
+    global _flush_pending, _encode
+    if _encode is None:
+        from hrvcalm.server.messages import encode
 
-    sys.stdout.write(encode(message) + "\n")
+        _encode = encode
+    sys.stdout.write(_encode(message) + "\n")
     if _flush_pending:
         return
     try:

@@ -85,7 +85,7 @@ class BeatClock:
 
         self.last_t_s = times[-1]
         return [
-            PlacedBeat(t_s=t, rr_ms=rr, gap_before=gap and i == 0)
+            PlacedBeat(t, rr, gap_before=gap and i == 0)
             for i, (t, rr) in enumerate(zip(times, valid, strict=True))
         ]
 

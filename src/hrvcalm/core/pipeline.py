@@ -150,16 +150,9 @@ class LivePipeline:
         out: list[Beat | Metrics] = []
         for c in decided:
             t_s, rr_ms, gap_before = self._waiting.popleft()
-            out.append(
-                Beat(
-                    t_s=t_s,
-                    rr_ms=rr_ms,
-                    artifact=c.artifact,
-                    gap_before=gap_before,
-                    corrected_rr_ms=c.corrected_rr_ms,
-                )
-            )
-            out.append(self._after_beat(t_s, rr_ms, not c.artifact, gap_before))
+            artifact = c.artifact
+            out.append(Beat(t_s, rr_ms, artifact, gap_before, c.corrected_rr_ms))
+            out.append(self._after_beat(t_s, rr_ms, not artifact, gap_before))
         return out
 
     def _after_beat(self, t_s: float, rr_ms: float, normal: bool, gap_before: bool) -> Metrics:

@@ -283,8 +283,9 @@ class LiveSession:
                         self._start(self.source.clock_s())
                     continue
                 self._publish_items(self.pipeline.push_notification(event))
-                self.resonance.advance(self.source.clock_s())
-                if self.state.tick(self.source.clock_s()):
+                now = self.source.clock_s()
+                self.resonance.advance(now)
+                if self.state.tick(now):
                     self._publish_session()
                     return
             # the source ended: beats still waiting for the artifact look-ahead come out now

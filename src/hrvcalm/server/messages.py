@@ -19,10 +19,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hrvcalm import __version__
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.session import PRACTICES, Rating, SessionState
-from hrvcalm.events import Beat, DeviceStatus, Metrics
+from hrvcalm.events import METRIC_KEYS, Beat, DeviceStatus, Metrics
 
 PROTOCOL_VERSION = 1
 
@@ -59,7 +61,8 @@ def beat(b: Beat) -> Message:
 def metrics(m: Metrics) -> Message:
     """The metrics after a beat: ``t_s`` and every metric key (``null`` if not computable)."""
     out: Message = {"type": "metrics", "t_s": m.t_s}
-    out.update(m.metric_dict())  # full precision: rounding every value cost more than the rest
+    # full precision: rounding every value cost more than the rest
+    out.update(zip(METRIC_KEYS, m.metric_values(), strict=True))
     return out
 
 
@@ -118,10 +121,15 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def encode(message: Message) -> str:
-    """Serialise a message as compact JSON (a NaN or infinity, never expected, becomes null)."""
+    """Serialise a message as compact JSON (a NaN or infinity, never expected, becomes null).
+
+    orjson does the work (a metrics message costs under a microsecond instead of ten) and
+    accepts NumPy scalars. What it refuses (a non-string key, an integer beyond 64 bits) goes
+    to the standard library's encoder, which encodes it or raises as it always did.
+    """
     try:
-        return _ENCODER.encode(message)
-    except ValueError:
+        return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except TypeError:
         return _ENCODER.encode(_finite_or_none(message))
 
 

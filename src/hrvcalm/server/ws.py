@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 WS_PATH = "/ws"
 #: Beats kept for pages that connect late (enough for a 2-minute heart-rate trace).
 RECENT_BEATS = 240
-_STATE_TYPES = ("hello", "device", "pacer", "session", "metrics", "resonance")
+_STATE_TYPES = frozenset(("hello", "device", "pacer", "session", "metrics", "resonance"))
 #: Unsent bytes after which a page that stopped reading is dropped.
 MAX_BUFFERED_BYTES = 1 << 20
 #: Sustained page-message rate allowed, per second, and the burst on top.
