@@ -158,15 +158,18 @@ def dfa_alpha1_rows(
     sxy_c = sxy - layout.half[:, np.newaxis] * sy
     box_n = layout.box_n[:, np.newaxis]
     rss = np.maximum(syy - sy * sy / box_n - sxy_c * sxy_c / layout.sxx[:, np.newaxis], 0.0)
-    to_scale = layout.box_to_scale.T
+
+    def per_scale(per_box: FloatArray) -> FloatArray:  # boxes are grouped by scale
+        return np.add.reduceat(per_box, layout.scale_starts, axis=0)
+
     if lengths is None:
-        f2 = ((to_scale @ rss) / layout.points[:, np.newaxis]).T
+        f2 = (per_scale(rss) / layout.points[:, np.newaxis]).T
     else:
         fits = (box_e[:, np.newaxis] <= n_beats).astype(np.float64)  # the row's own boxes
         with np.errstate(invalid="ignore", divide="ignore"):
-            f2_scales = (to_scale @ (rss * fits)) / (to_scale @ (fits * box_n))
+            f2_scales = per_scale(rss * fits) / per_scale(fits * box_n)
         # A scale needs two boxes; 0 leaves it out of the slope.
-        f2 = np.where(to_scale @ fits >= 2, f2_scales, 0.0).T
+        f2 = np.where(per_scale(fits) >= 2, f2_scales, 0.0).T
     x = np.log(np.asarray(layout.sizes, dtype=np.float64))
     xm = x - x.mean()
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0: rows redone below
@@ -188,13 +191,13 @@ class _Layout:
     box_n: FloatArray
     box_s: npt.NDArray[np.int64]
     box_e: npt.NDArray[np.int64]
-    box_to_scale: FloatArray
+    scale_starts: npt.NDArray[np.int64]
     points: FloatArray
     half: FloatArray
     sxx: FloatArray
 
 
-@functools.lru_cache(maxsize=64)  # window lengths drift slowly: recent ones recur
+@functools.lru_cache(maxsize=32)  # window lengths drift slowly: recent ones recur
 def _layout(length: int, scales: tuple[int, ...], overlap: bool) -> _Layout | None:
     sizes: list[int] = []
     starts: list[FloatArray] = []
@@ -218,7 +221,7 @@ def _layout(length: int, scales: tuple[int, ...], overlap: bool) -> _Layout | No
         box_n=box_n,
         box_s=box_s,
         box_e=box_s + box_n.astype(np.int64),
-        box_to_scale=np.eye(len(sizes))[scale_of_box],
+        scale_starts=np.cumsum([0] + [b.size for b in starts[:-1]]).astype(np.int64),
         points=np.asarray(np.bincount(scale_of_box, weights=box_n), dtype=np.float64),
         half=(box_n - 1.0) / 2.0,
         sxx=box_n * (box_n * box_n - 1.0) / 12.0,

@@ -238,31 +238,25 @@ def frequency_domain(spec: Spectrum | None) -> FrequencyDomain:
 def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[FrequencyDomain]:
     """:func:`frequency_domain` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``)."""
     step = float(freqs_hz[1] - freqs_hz[0])
+    bands = [band_slice(freqs_hz, *band) for band in (VLF_HZ, LF_HZ, HF_HZ)]
+    vlf, lf, hf = ((psd_rows[:, band].sum(axis=1) * step).tolist() for band in bands)
 
-    def power(lo_hz: float, hi_hz: float) -> FloatArray:
-        return np.asarray(np.sum(psd_rows[:, band_slice(freqs_hz, lo_hz, hi_hz)], axis=1) * step)
-
-    def peaks(lo_hz: float, hi_hz: float) -> list[float | None]:
-        band = band_slice(freqs_hz, lo_hz, hi_hz)
+    def peaks(band: slice) -> list[float | None]:
         if band.stop <= band.start:
             return [None] * psd_rows.shape[0]
-        at = band.start + np.argmax(psd_rows[:, band], axis=1)
-        return [float(f) for f in freqs_hz[at]]
+        return freqs_hz[band.start + np.argmax(psd_rows[:, band], axis=1)].tolist()  # type: ignore[no-any-return]
 
-    vlf, lf, hf = power(*VLF_HZ), power(*LF_HZ), power(*HF_HZ)
-    lf_peak, hf_peak = peaks(*LF_HZ), peaks(*HF_HZ)
-    out = []
-    for i in range(psd_rows.shape[0]):
-        v, low, high = float(vlf[i]), float(lf[i]), float(hf[i])
-        out.append(
-            FrequencyDomain(
-                vlf_ms2=v,
-                lf_ms2=low,
-                hf_ms2=high,
-                lf_hf=low / high if high > 0 else None,
-                total_power_ms2=v + low + high,
-                lf_peak_hz=lf_peak[i],
-                hf_peak_hz=hf_peak[i],
-            )
+    return [
+        FrequencyDomain(
+            vlf_ms2=v,
+            lf_ms2=low,
+            hf_ms2=high,
+            lf_hf=low / high if high > 0 else None,
+            total_power_ms2=v + low + high,
+            lf_peak_hz=lf_peak,
+            hf_peak_hz=hf_peak,
         )
-    return out
+        for v, low, high, lf_peak, hf_peak in zip(
+            vlf, lf, hf, peaks(bands[1]), peaks(bands[2]), strict=True
+        )
+    ]
