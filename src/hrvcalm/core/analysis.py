@@ -42,8 +42,6 @@ BoolArray = npt.NDArray[np.bool_]
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_MIN_BEATS = 30
 GRID_HZ = 4.0
-#: Windows computed together (bounds memory: a chunk of 300-s windows is a few MB).
-_CHUNK_WINDOWS = 256
 #: WFDB beat labels of sinus origin (the AAMI "N" class).
 SINUS_LABELS = frozenset("NLRej")
 
@@ -163,30 +161,33 @@ def _windows(
     min_beats: int,
     progress: Callable[[int, int], None] | None,
 ) -> list[WindowMetrics]:
-    """Every window's metrics, computed in chunks of windows (see :mod:`hrvcalm.core.batch`)."""
+    """Every window's metrics, computed together (see :mod:`hrvcalm.core.batch`)."""
     times = beats.times_s
-    windows: list[WindowMetrics] = []
-    for chunk in range(0, starts.size, _CHUNK_WINDOWS):
-        chunk_starts = starts[chunk : chunk + _CHUNK_WINDOWS]
-        lo = np.searchsorted(times, chunk_starts, side="left").astype(np.int64)
-        hi = np.searchsorted(times, chunk_starts + window_s, side="left").astype(np.int64)
-        tds = time_domain_windows(beats, lo, hi, min_beats=min_beats)
-        valid = np.array([td.mean_nn_ms is not None for td in tds], dtype=bool)
-        scheduled = [Scheduled()] * lo.size
-        for i, sched in zip(
-            np.flatnonzero(valid).tolist(),
-            scheduled_windows(beats, lo[valid], hi[valid], psd=psd),
-            strict=True,
-        ):
-            scheduled[i] = sched
-        for start, a, b, td, sched in zip(
-            chunk_starts.tolist(), lo.tolist(), hi.tolist(), tds, scheduled, strict=True
-        ):
-            t_end = float(times[b - 1]) if b > a else start
-            windows.append(WindowMetrics(start, start + window_s, assemble(t_end, td, sched)))
+    lo = np.searchsorted(times, starts, side="left").astype(np.int64)
+    hi = np.searchsorted(times, starts + window_s, side="left").astype(np.int64)
+    tds = time_domain_windows(beats, lo, hi, min_beats=min_beats)
+    valid = np.array([td.mean_nn_ms is not None for td in tds], dtype=bool)
+    valid_at = np.flatnonzero(valid)
+
+    def report(done: int) -> None:  # windows with too few beats count as done at once
         if progress is not None:
-            progress(len(windows), starts.size)
-    return windows
+            total = starts.size
+            progress(total if done == valid_at.size else int(valid_at[done]), total)
+
+    scheduled = [Scheduled()] * lo.size
+    computed = scheduled_windows(beats, lo[valid], hi[valid], psd=psd, progress=report)
+    for i, sched in zip(valid_at.tolist(), computed, strict=True):
+        scheduled[i] = sched
+    if progress is not None and valid_at.size == 0:
+        progress(starts.size, starts.size)
+    return [
+        WindowMetrics(
+            start, start + window_s, assemble(float(times[b - 1]) if b > a else start, td, sched)
+        )
+        for start, a, b, td, sched in zip(
+            starts.tolist(), lo.tolist(), hi.tolist(), tds, scheduled, strict=True
+        )
+    ]
 
 
 def analyze_rr(
@@ -211,7 +212,7 @@ def analyze_rr(
         psd: ``welch`` or ``lomb``.
         labels: WFDB beat labels of each interval's end beat, if the recording has them.
         min_beats: Normal beats a window needs for its metrics to be reported.
-        progress: Called as ``progress(done, total)`` after each window.
+        progress: Called as ``progress(done, total)`` as windows are done.
     """
     rr = np.asarray(rr_ms, dtype=np.float64)
     step = window_s if step_s is None else step_s

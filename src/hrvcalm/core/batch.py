@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,9 @@ from hrvcalm.core.window import TimeDomain
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
+
+#: Windows whose rows are stacked at once (bounds memory: a few MB for 300-s windows).
+CHUNK_WINDOWS = 256
 
 
 @dataclass(frozen=True)
@@ -98,51 +102,77 @@ def time_domain_windows(
     count_d, sum_d2 = _prefix(pair_ok.astype(np.float64)), _prefix(diffs * diffs)
     over_50 = _prefix((np.abs(diffs) > 50.0).astype(np.float64))
     last_pair = np.maximum(lo, hi - 1)  # window [lo, hi) holds the pairs lo .. hi-2
-    n_all = hi - lo
-    n = np.rint(count_nn[hi] - count_nn[lo]).astype(np.int64)
-    n_d = np.rint(count_d[last_pair] - count_d[lo]).astype(np.int64)
+    n_all = (hi - lo).tolist()
+    n = np.rint(count_nn[hi] - count_nn[lo])
+    n_d = np.rint(count_d[last_pair] - count_d[lo])
+    valid = (n >= max(3, min_beats)) & (n_d >= 2)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the invalid windows are dropped
+        s1 = sum_nn[hi] - sum_nn[lo]
+        var = (sum_nn2[hi] - sum_nn2[lo] - s1 * s1 / n) / (n - 1.0)
+        mean = centre + s1 / n
+        sdnn = np.sqrt(np.maximum(var, 0.0))
+        rmssd = np.sqrt((sum_d2[last_pair] - sum_d2[lo]) / n_d)
+        pnn50 = 100.0 * np.rint(over_50[last_pair] - over_50[lo]) / n_d
+        mean_hr = 60_000.0 / mean
     out = []
-    for i in range(lo.size):
-        a, b, c, k = int(lo[i]), int(hi[i]), int(last_pair[i]), int(n[i])
-        total = int(n_all[i])
+    for ok, total, k, mean_nn, sd, rms, pnn, hr in zip(
+        valid.tolist(),
+        n_all,
+        n.astype(np.int64).tolist(),
+        mean.tolist(),
+        sdnn.tolist(),
+        rmssd.tolist(),
+        pnn50.tolist(),
+        mean_hr.tolist(),
+        strict=True,
+    ):
         artifacts_pct = 100.0 * (total - k) / total if total else None
-        if k < max(3, min_beats) or n_d[i] < 2:
+        if ok:
+            out.append(TimeDomain(mean_nn, sd, rms, pnn, hr, total, k, artifacts_pct))
+        else:
             out.append(TimeDomain(None, None, None, None, None, total, k, artifacts_pct))
-            continue
-        s1 = float(sum_nn[b] - sum_nn[a])
-        var = (float(sum_nn2[b] - sum_nn2[a]) - s1 * s1 / k) / (k - 1)
-        mean = centre + s1 / k
-        out.append(
-            TimeDomain(
-                mean_nn_ms=mean,
-                sdnn_ms=math.sqrt(max(var, 0.0)),
-                rmssd_ms=math.sqrt(float(sum_d2[c] - sum_d2[a]) / int(n_d[i])),
-                pnn50_pct=100.0 * round(float(over_50[c] - over_50[a])) / int(n_d[i]),
-                mean_hr_bpm=60_000.0 / mean,
-                n_beats=total,
-                n_normal=k,
-                artifacts_pct=artifacts_pct,
-            )
-        )
     return out
 
 
 def scheduled_windows(
-    beats: Beats, lo: IntArray, hi: IntArray, *, psd: str = "welch"
+    beats: Beats,
+    lo: IntArray,
+    hi: IntArray,
+    *,
+    psd: str = "welch",
+    progress: Callable[[int], None] | None = None,
 ) -> list[Scheduled]:
     """Frequency-domain, nonlinear and breathing metrics of the windows ``[lo, hi)``.
 
     Every window must hold enough normal beats for the time-domain metrics (the caller
-    leaves the others empty).
+    leaves the others empty). The stacked rows are built ``CHUNK_WINDOWS`` windows at a time
+    (a few MB); ``progress(done)`` is called after each chunk.
     """
     normal = beats.normal
     count_nn = np.concatenate(([0], np.cumsum(normal, dtype=np.int64)))
     nn_first, nn_end = count_nn[lo], count_nn[hi]  # NN indices [first, end) of each window
     nn_times = beats.times_s[normal]
     nn_ms = beats.rr_ms[normal]
-    frequency, breathing = _spectral_windows(beats, lo, hi, nn_times, nn_first, nn_end, psd)
-    nonlinear = _nonlinear_windows(beats, lo, hi, nn_ms, nn_first, nn_end)
-    return [Scheduled(f, nl, br) for f, nl, br in zip(frequency, nonlinear, breathing, strict=True)]
+    sd1, sd2 = poincare_windows(beats.rr_ms, normal[1:] & normal[:-1], lo, hi)
+    out: list[Scheduled] = []
+    for start in range(0, lo.size, CHUNK_WINDOWS):
+        part = slice(start, start + CHUNK_WINDOWS)
+        a, b, first, end = lo[part], hi[part], nn_first[part], nn_end[part]
+        frequency, breathing = _spectral_windows(beats, a, b, nn_times, first, end, psd)
+        dfa, si = _dfa_and_stress_windows(nn_ms, first, end)
+        out.extend(
+            Scheduled(f, Nonlinear(_none_if_nan(x1), _none_if_nan(x2), d, s), br)
+            for f, br, x1, x2, d, s in zip(
+                frequency, breathing, sd1[part].tolist(), sd2[part].tolist(), dfa, si, strict=True
+            )
+        )
+        if progress is not None:
+            progress(len(out))
+    return out
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 def _groups(keys: IntArray, indices: IntArray) -> dict[int, IntArray]:
@@ -194,24 +224,17 @@ def _spectral_windows(
     return frequency, breathing
 
 
-def _nonlinear_windows(
-    beats: Beats,
-    lo: IntArray,
-    hi: IntArray,
-    nn_ms: FloatArray,
-    nn_first: IntArray,
-    nn_end: IntArray,
-) -> list[Nonlinear]:
-    normal = beats.normal
-    sd1, sd2 = poincare_windows(beats.rr_ms, normal[1:] & normal[:-1], lo, hi)
+def _dfa_and_stress_windows(
+    nn_ms: FloatArray, nn_first: IntArray, nn_end: IntArray
+) -> tuple[list[float | None], list[float | None]]:
     n_nn = nn_end - nn_first
     short = n_nn <= PREFIX_SUM_MAX_BEATS
     # One padded row per window (the rows' lengths differ by a few beats).
     width = int(n_nn[short].max()) if short.any() else 0
     at = np.minimum(nn_first[short][:, np.newaxis] + np.arange(width), max(nn_ms.size - 1, 0))
     rows = nn_ms[at] if nn_ms.size else np.zeros((int(np.count_nonzero(short)), width))
-    dfa: list[float | None] = [None] * lo.size
-    si: list[float | None] = [None] * lo.size
+    dfa: list[float | None] = [None] * n_nn.size
+    si: list[float | None] = [None] * n_nn.size
     for i, d, s in zip(
         np.flatnonzero(short).tolist(),
         dfa_alpha1_rows(rows, n_nn[short]),
@@ -222,12 +245,4 @@ def _nonlinear_windows(
     for i in np.flatnonzero(~short).tolist():  # a window of hours: the direct loop
         window = nn_ms[int(nn_first[i]) : int(nn_end[i])]
         dfa[i], si[i] = dfa_alpha1(window), stress_index(window)
-    return [
-        Nonlinear(
-            sd1_ms=None if math.isnan(a) else a,
-            sd2_ms=None if math.isnan(b) else b,
-            dfa_alpha1=d,
-            stress_index=s,
-        )
-        for a, b, d, s in zip(sd1.tolist(), sd2.tolist(), dfa, si, strict=True)
-    ]
+    return dfa, si

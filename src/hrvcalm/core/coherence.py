@@ -151,15 +151,30 @@ def breathing_rate_rows(rr_4hz: FloatArray) -> list[float | None]:
 
 def resonance_amplitude(rr_4hz: FloatArray, resp_rate_bpm: float) -> float | None:
     """Mean peak-to-trough HR (bpm) per breath over the last 120 s of a 4 Hz RR series."""
-    if resp_rate_bpm <= 0:
-        return None
-    hr = 60_000.0 / rr_4hz[-int(RESP_WINDOW_S * GRID_HZ) :]
-    per_breath = round(GRID_HZ * 60.0 / resp_rate_bpm)
-    breaths = hr.size // per_breath
-    if breaths < 1 or per_breath < 2:
-        return None
-    pieces = hr[hr.size - breaths * per_breath :].reshape(breaths, per_breath)
-    return float(np.mean(pieces.max(axis=1) - pieces.min(axis=1)))
+    return resonance_amplitude_rows(rr_4hz[np.newaxis, :], [resp_rate_bpm])[0]
+
+
+def resonance_amplitude_rows(
+    rr_4hz: FloatArray, resp_rates_bpm: list[float | None]
+) -> list[float | None]:
+    """:func:`resonance_amplitude` of each row (equal-length 4 Hz RR series) at its own rate."""
+    hr = 60_000.0 / rr_4hz[:, -int(RESP_WINDOW_S * GRID_HZ) :]
+    out: list[float | None] = [None] * hr.shape[0]
+    by_length: dict[int, list[int]] = {}  # rows cut into breaths of the same length stack
+    for row, rate in enumerate(resp_rates_bpm):
+        if rate is not None and rate > 0:
+            by_length.setdefault(round(GRID_HZ * 60.0 / rate), []).append(row)
+    for per_breath, rows in by_length.items():
+        breaths = hr.shape[1] // per_breath
+        if breaths < 1 or per_breath < 2:
+            continue
+        pieces = hr[rows, hr.shape[1] - breaths * per_breath :].reshape(
+            len(rows), breaths, per_breath
+        )
+        swings = np.mean(pieces.max(axis=2) - pieces.min(axis=2), axis=1)
+        for row, swing in zip(rows, swings.tolist(), strict=True):
+            out[row] = swing
+    return out
 
 
 def breathing(rr_4hz: FloatArray) -> Breathing:
@@ -171,10 +186,8 @@ def breathing_rows(rr_4hz: FloatArray) -> list[Breathing]:
     """:func:`breathing` of each row of a 2-D array (equal-length 4 Hz RR series)."""
     rates = breathing_rate_rows(rr_4hz)
     return [
-        Breathing(
-            coherence=c,
-            resp_rate_bpm=rate,
-            resonance_bpm=resonance_amplitude(row, rate) if rate is not None else None,
+        Breathing(coherence=c, resp_rate_bpm=rate, resonance_bpm=amplitude)
+        for c, rate, amplitude in zip(
+            coherence_rows(rr_4hz), rates, resonance_amplitude_rows(rr_4hz, rates), strict=True
         )
-        for row, rate, c in zip(rr_4hz, rates, coherence_rows(rr_4hz), strict=True)
     ]

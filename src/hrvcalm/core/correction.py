@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 C1 = 0.13
 C2 = 0.17
@@ -67,14 +67,15 @@ DEFAULT_GUARD = 0.15
 THRESHOLD_FLOOR = 0.05
 MIN_RR_MS = 300.0
 MAX_RR_MS = 2000.0
+#: The interval buffer is trimmed (in blocks) once it holds more than this many beats.
+_TRIM_AT = 256 + 2 * MEDIAN_HALF + 2
 
 #: Artifact classes (``normal`` is not an artifact).
 KINDS = ("normal", "ectopic", "missed", "extra", "longshort", "range")
 
 
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """The final classification of one interval.
+class Classified(NamedTuple):
+    """The final classification of one interval (a named tuple: one is made per beat).
 
     Attributes:
         index: Position of the interval in the stream (0-based).
@@ -83,10 +84,9 @@ class Classified:
         corrected_rr_ms: Replacement value for display if an artifact, else ``None``.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing uses
     rr_ms: float
     kind: str
-
     corrected_rr_ms: float | None = None
 
     @property
@@ -100,9 +100,7 @@ class _Window:
 
     def __init__(self, size: int) -> None:
         self._values: deque[float] = deque(maxlen=size)
-
-    def add(self, value: float) -> None:
-        self._values.append(value)
+        self.add = self._values.append  # called for every normal beat: no method layer
 
     def quartile_deviation(self) -> float:
         """``(Q3 - Q1) / 2`` with linear interpolation (as pandas/NumPy's default)."""
@@ -119,13 +117,6 @@ def _quantile(s: list[float], q: float) -> float:
     if frac == 0.0 or lo + 1 >= len(s):
         return s[lo]
     return s[lo] + frac * (s[lo + 1] - s[lo])
-
-
-def _median(values: list[float]) -> float:
-    s = sorted(values)
-    n = len(s)
-    mid = n // 2
-    return s[mid] if n % 2 else 0.5 * (s[mid - 1] + s[mid])
 
 
 class BeatCorrector:
@@ -192,13 +183,11 @@ class BeatCorrector:
         return self._rr[index - self._offset]
 
     def _median_at(self, index: int) -> float:
-        lo = max(self._offset, index - MEDIAN_HALF) - self._offset
-        hi = min(self._offset + len(self._rr), index + MEDIAN_HALF + 1) - self._offset
-        return _median(self._rr[lo:hi])
-
-    def _mrr(self, index: int) -> float:
-        m = self._get(index) - self._median_at(index)
-        return 2.0 * m if m < 0 else m
+        """Median of the intervals ``index - 5 .. index + 5`` that have arrived."""
+        at = index - self._offset
+        s = sorted(self._rr[max(0, at - MEDIAN_HALF) : at + MEDIAN_HALF + 1])
+        mid = len(s) // 2
+        return s[mid] if len(s) % 2 else 0.5 * (s[mid - 1] + s[mid])
 
     def _advance(self, *, final: bool) -> list[Classified]:
         out: list[Classified] = []
@@ -216,8 +205,8 @@ class BeatCorrector:
                 out.append(self._too_short(i, rr, last))
             else:
                 drr = self._drr[i - self._offset]
-                prev = self._get(i - 1) if i > self._offset else rr
-                if math.isnan(drr) or abs(drr) <= self.guard * prev:
+                prev = self._rr[i - 1 - self._offset] if i > self._offset else rr
+                if drr != drr or abs(drr) <= self.guard * prev:  # NaN, or an ordinary change
                     out.append(Classified(i, rr, "normal"))
                     self._learn(i)
                     self._next += 1
@@ -254,11 +243,13 @@ class BeatCorrector:
 
     def _learn(self, i: int) -> None:
         """Feed a normal beat into the threshold windows (artifacts would inflate them)."""
-        if self._last_normal == i - 1 and i > self._offset:
-            drr = self._drr[i - self._offset]
-            if not math.isnan(drr):
+        at = i - self._offset
+        if self._last_normal == i - 1 and at > 0:
+            drr = self._drr[at]
+            if drr == drr:  # not NaN
                 self._abs_drr.add(abs(drr))
-        self._abs_mrr.add(abs(self._mrr(i)))
+        m = self._rr[at] - self._median_at(i)  # mRR, negative deviations doubled
+        self._abs_mrr.add(-2.0 * m if m < 0 else m)
         self._last_normal = i
 
     def _too_short(self, i: int, rr: float, last: int) -> Classified:
@@ -304,6 +295,8 @@ class BeatCorrector:
         return Classified(i, rr, "longshort", med)
 
     def _trim(self) -> None:
+        if len(self._rr) <= _TRIM_AT:
+            return
         keep_from = min(self._next, self._offset + len(self._rr)) - 2 * MEDIAN_HALF - 2
         drop = keep_from - self._offset
         if drop > 256:
