@@ -14,9 +14,10 @@ ectopic, fusion, unclassified) is excluded too, as the toolbox does.
 The normal beats of the whole recording are resampled once by a cubic spline at 4 Hz; each
 window's Welch spectrum, coherence and breathing rate use its slice of that grid (between its
 first and last normal beat), which is what a per-window spline gives up to the spline's edge
-effects, at a fraction of the cost. The whole-recording summary has the time-domain, nonlinear
-and frequency-domain metrics of all beats, and the median over the windows of coherence and
-breathing rate (which describe a minute or two, not a day).
+effects, at a fraction of the cost. The windows are computed together, with the same
+definitions as one window alone (:mod:`hrvcalm.core.batch`). The whole-recording summary has
+the time-domain, nonlinear and frequency-domain metrics of all beats, and the median over the
+windows of coherence and breathing rate (which describe a minute or two, not a day).
 """
 
 from __future__ import annotations
