@@ -26,12 +26,10 @@ from dataclasses import dataclass
 _RESYNC_EVERY = 4096
 
 
-@dataclass(slots=True)
-class _Entry:
-    t_s: float
-    rr_ms: float
-    normal: bool
-    diff_to_next: float | None = None
+#: One beat in the window: ``(t_s, rr_ms, normal, diff_from_prev)``, the successive difference
+#: to the previous beat (ms) or ``None``. A plain tuple of numbers: the garbage collector
+#: stops tracking it, which matters when a clinic server holds a thousand windows.
+_Entry = tuple[float, float, bool, float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +84,13 @@ class SlidingTimeDomain:
             normal: ``False`` for an artifact (kept for counting, left out of the metrics).
             gap_before: Beats are missing right before this one: no successive difference.
         """
-        entry = _Entry(t_s, rr_ms, normal)
+        diff = None
         if self._entries:
-            prev = self._entries[-1]
-            if normal and prev.normal and not gap_before:
-                prev.diff_to_next = rr_ms - prev.rr_ms
-                self._add_diff(prev.diff_to_next, +1)
-        self._entries.append(entry)
+            _, prev_rr, prev_normal, _ = self._entries[-1]
+            if normal and prev_normal and not gap_before:
+                diff = rr_ms - prev_rr
+                self._add_diff(diff, +1)
+        self._entries.append((t_s, rr_ms, normal, diff))
         if normal:
             self._add_nn(rr_ms, +1)
         self._evict_before(t_s - self.window_s)
@@ -112,20 +110,21 @@ class SlidingTimeDomain:
             self._n_diff_over_50 += sign
 
     def _evict_before(self, cutoff_s: float) -> None:
-        while self._entries and self._entries[0].t_s <= cutoff_s:
-            old = self._entries.popleft()
-            if old.normal:
-                self._add_nn(old.rr_ms, -1)
-            if old.diff_to_next is not None:
-                self._add_diff(old.diff_to_next, -1)
+        entries = self._entries
+        while entries and entries[0][0] <= cutoff_s:
+            _, rr_ms, normal, _ = entries.popleft()
+            if normal:
+                self._add_nn(rr_ms, -1)
+            if entries and entries[0][3] is not None:  # the difference to the evicted beat
+                self._add_diff(entries[0][3], -1)
 
     def _resync(self) -> None:
         self._reset_sums()
-        for entry in self._entries:
-            if entry.normal:
-                self._add_nn(entry.rr_ms, +1)
-            if entry.diff_to_next is not None:
-                self._add_diff(entry.diff_to_next, +1)
+        for i, (_, rr_ms, normal, diff) in enumerate(self._entries):
+            if normal:
+                self._add_nn(rr_ms, +1)
+            if diff is not None and i > 0:  # the first beat's predecessor has left
+                self._add_diff(diff, +1)
 
     def metrics(self) -> TimeDomain:
         """The metrics of the current window."""

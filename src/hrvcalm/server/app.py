@@ -134,13 +134,20 @@ class LiveSession:
         )
         self.resonance = ResonanceRunner(resonance)
         self.last_metrics: Metrics | None = None
-        #: The most recent beats (at most ``KEEP_BEATS``: memory stays flat in long sessions).
-        self.beats: deque[Beat] = deque(maxlen=KEEP_BEATS)
+        # The most recent beats (at most ``KEEP_BEATS``: memory stays flat in long sessions),
+        # as plain tuples, which the garbage collector stops tracking: a clinic server holding
+        # a thousand sessions of Beat objects spent over 100 ms in each full collection.
+        self._beats: deque[tuple[float, float, bool, bool, float | None]] = deque(maxlen=KEEP_BEATS)
         self.n_beats = 0
         self._ended = asyncio.Event()
         self.hub.publish(messages.hello(source.spec, source.speed))
         self.hub.publish(messages.pacer(self.pacer))
         self._publish_session()
+
+    @property
+    def beats(self) -> list[Beat]:
+        """The most recent beats of the session (at most ``KEEP_BEATS``), oldest first."""
+        return [Beat(*b) for b in self._beats]
 
     def _notify_observers(self, message: Message) -> None:
         for observer in self.observers:
@@ -296,7 +303,9 @@ class LiveSession:
     def _publish_items(self, items: list[Beat | Metrics]) -> None:
         for item in items:
             if isinstance(item, Beat):
-                self.beats.append(item)
+                self._beats.append(
+                    (item.t_s, item.rr_ms, item.artifact, item.gap_before, item.corrected_rr_ms)
+                )
                 self.resonance.on_beat(item)
                 self.n_beats += 1
                 self.hub.publish(messages.beat(item))
