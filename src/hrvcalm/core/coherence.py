@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hrvcalm.core.spectrum import Spectrum, band_slice, periodogram_rows
+from hrvcalm.core.spectrum import band_slice, periodogram_rows
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,13 +69,9 @@ def _detrend(x: FloatArray) -> FloatArray:
     return np.asarray(x - mean - slope * centred, dtype=np.float64)
 
 
-def coherence_ratio(spec: Spectrum) -> float | None:
-    """McCraty's ratio ``(peak / (total - peak))^2`` of a PSD (see the module docstring)."""
-    return coherence_ratio_rows(spec.freqs_hz, spec.psd_ms2_hz[np.newaxis, :])[0]
-
-
 def coherence_ratio_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[float | None]:
-    """:func:`coherence_ratio` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``)."""
+    """McCraty's ratio ``(peak / (total - peak))^2`` of each PSD row (grid ``freqs_hz``; see the
+    module docstring)."""
     band = band_slice(freqs_hz, *COHERENCE_PEAK_HZ)
     if band.stop <= band.start:
         return [None] * psd_rows.shape[0]
@@ -149,15 +145,11 @@ def breathing_rate_rows(rr_4hz: FloatArray) -> list[float | None]:
     return out
 
 
-def resonance_amplitude(rr_4hz: FloatArray, resp_rate_bpm: float) -> float | None:
-    """Mean peak-to-trough HR (bpm) per breath over the last 120 s of a 4 Hz RR series."""
-    return resonance_amplitude_rows(rr_4hz[np.newaxis, :], [resp_rate_bpm])[0]
-
-
 def resonance_amplitude_rows(
     rr_4hz: FloatArray, resp_rates_bpm: list[float | None]
 ) -> list[float | None]:
-    """:func:`resonance_amplitude` of each row (equal-length 4 Hz RR series) at its own rate."""
+    """Mean peak-to-trough HR (bpm) per breath over the last 120 s of each row (equal-length
+    4 Hz RR series), cut into breaths at the row's own breathing rate."""
     hr = 60_000.0 / rr_4hz[:, -int(RESP_WINDOW_S * GRID_HZ) :]
     out: list[float | None] = [None] * hr.shape[0]
     by_length: dict[int, list[int]] = {}  # rows cut into breaths of the same length stack
