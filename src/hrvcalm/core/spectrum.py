@@ -244,7 +244,10 @@ def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[Fr
     def peaks(band: slice) -> list[float | None]:
         if band.stop <= band.start:
             return [None] * psd_rows.shape[0]
-        return freqs_hz[band.start + np.argmax(psd_rows[:, band], axis=1)].tolist()  # type: ignore[no-any-return]
+        found: list[float | None] = freqs_hz[
+            band.start + np.argmax(psd_rows[:, band], axis=1)
+        ].tolist()
+        return found
 
     return [
         FrequencyDomain(
