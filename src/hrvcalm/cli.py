@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Heart-rate-variability biofeedback for mindfulness practice.",
     )
     parser.add_argument("--version", action="version", version=f"hrvcalm {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show what happens on the way (reconnection attempts, connections)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -51,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hrvcalm`` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="hrvcalm: %(message)s")
+    # -v shows our own INFO lines (reconnection attempts, connections); libraries stay quiet.
+    logging.getLogger("hrvcalm").setLevel(logging.INFO if args.verbose else logging.NOTSET)
     # A service manager's SIGTERM stops a session as cleanly as Ctrl-C: saved and closed.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -35,6 +35,17 @@ def positive_number(text: str, what: str = "expected a positive number") -> floa
     return value
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0-65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return value
+
+
 _flush_pending = False
 #: ``hrvcalm.server.messages.encode``, imported on the first message (``--help`` stays fast).
 _encode: Callable[[dict[str, Any]], str] | None = None

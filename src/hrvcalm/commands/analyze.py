@@ -58,8 +58,6 @@ def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hrvcalm.analyze_output import analysis_document, analysis_table
-    from hrvcalm.core.analysis import analyze_rr
     from hrvcalm.recordings import read_recording
 
     report = Path(args.report) if args.report else None
@@ -70,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{recording.path}: only {len(recording)} interval(s): too short to analyze"
         )
+    # The analysis needs scipy.signal (about a second to import): only once the file has read,
+    # so that every error about the file answers at once.
+    from hrvcalm.analyze_output import analysis_document, analysis_table
+    from hrvcalm.core.analysis import analyze_rr
+
     step = args.step if args.step is not None else args.window
     with _progress(int(recording.duration_s / step)) as progress:
         analysis = analyze_rr(

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from hrvcalm.commands import DEFAULT_PORT, parse_speed
+from hrvcalm.commands import DEFAULT_PORT, parse_speed, port_number
 from hrvcalm.errors import UsageError
 
 TOKEN_ENV = "HRVCALM_TOKEN"
@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
         "serve", help="central server: relays stream straps in on /ingest, pages watch them"
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    serve.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port (default %(default)s)"
+    )
     serve.add_argument(
         "--token", help=f"access token (default: ${TOKEN_ENV}, else a new one is printed)"
     )

@@ -9,7 +9,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from hrvcalm.commands import DEFAULT_PORT, parse_speed, positive_number, print_message
+from hrvcalm.commands import DEFAULT_PORT, parse_speed, port_number, positive_number, print_message
 from hrvcalm.commands.sessions import add_db_option
 from hrvcalm.errors import UsageError
 
@@ -23,7 +23,9 @@ def add_live_options(parser: Any, *, source: bool = True, network: bool = True) 
             "--source", required=True, help="ble:auto, ble-virtual:PATH, replay:PATH, sim"
         )
         parser.add_argument("--format", help="recording format for replay: (rr, csv, hrm, wfdb)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port (default %(default)s)"
+    )
     parser.add_argument("--speed", type=parse_speed, default=1.0, help="for replay and sim")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     parser.add_argument("--jsonl", action="store_true", help="also print every message on stdout")

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hrvcalm.commands import DEFAULT_PORT
+from hrvcalm.commands import DEFAULT_PORT, port_number
 from hrvcalm.errors import UsageError
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ def register(sub: Any) -> None:
 
     hist = sub.add_parser("history", help="serve the history page of the stored sessions")
     add_db_option(hist)
-    hist.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    hist.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port (default %(default)s)"
+    )
     hist.add_argument("--no-browser", action="store_true", help="do not open a browser")
     hist.set_defaults(handler=run_history)
 
