@@ -40,3 +40,16 @@ def rest_rr() -> npt.NDArray[np.float64]:
 def slow_breathing_rr() -> npt.NDArray[np.float64]:
     """620 RR intervals from a Polar H10 during slow breathing (the demo recording), ms."""
     return load_rr_column(FIXTURES / "polar_h10_ibi_slowbreathing" / "sample_data_ibi.csv")
+
+
+#: Test folders whose tests get a marker, so a tier can be chosen or left out with ``-m``
+#: (``-m "not browser and not bluez"`` runs the fast tiers only).
+_FOLDER_MARKERS = {"browser": "browser", "bluez": "bluez", "validation": "slow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(REPO / "tests").parts[0]
+        marker = _FOLDER_MARKERS.get(folder)
+        if marker is not None:
+            item.add_marker(marker)
