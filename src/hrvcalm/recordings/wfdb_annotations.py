@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -152,11 +153,27 @@ def read_wfdb_annotations(path: Path) -> Recording:
     )
 
 
+def import_wfdb() -> Any:
+    """Import ``wfdb`` (lazily: it pulls in pandas) without its known import-time warning.
+
+    wfdb 4.3 passes ``inplace=`` to ``DataFrame.set_index`` at import, which pandas 3.1
+    deprecates (PDEP-8). Only that warning, raised from wfdb's own modules, is silenced; every
+    other warning still reaches the caller (and fails a run with ``-W error``).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The inplace keyword", category=DeprecationWarning, module="wfdb"
+        )
+        import wfdb
+
+    return wfdb
+
+
 def _rdann(
     path: Path, base: Path, extension: str
 ) -> tuple[np.ndarray[tuple[int], np.dtype[np.int64]], list[str], float | None, list[str]]:
     """Call ``wfdb.rdann``; return sample indices, symbols, stored fs and warnings raised."""
-    import wfdb  # lazy: wfdb pulls in pandas
+    wfdb = import_wfdb()
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
