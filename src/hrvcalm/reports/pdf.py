@@ -55,6 +55,9 @@ PAGE_DPI = 200.0
 """Resolution of the few rasterized parts (lines of more than 5000 beats)."""
 
 _MUTED_TEXT = "#56666c"
+_NO_LIGATURES = ("-liga",)
+"""Each character its own glyph ("ff" is not one), so a viewer's search and copy find the
+words of a note as they were typed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +143,9 @@ def text_width_in(text: str, font: _Font) -> float:
 
 
 def wrap(text: str, width_in: float, font: _Font) -> list[str]:
-    """``text`` broken into lines no wider than ``width_in`` (at spaces; inside a word only
-    when the word alone is too wide). A newline in ``text`` starts a new line."""
+    """``text`` broken into lines no wider than ``width_in``: at spaces, and inside a word
+    only when the word alone is too wide (after its last hyphen that fits, else wherever it
+    must). A newline in ``text`` starts a new line."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
@@ -156,6 +160,9 @@ def wrap(text: str, width_in: float, font: _Font) -> list[str]:
                 cut = len(word) - 1
                 while cut > 1 and text_width_in(word[:cut], font) > width_in + 1e-6:
                     cut -= 1
+                hyphen = word.rfind("-", 0, cut)
+                if hyphen > 0:
+                    cut = hyphen + 1  # after a hyphen, as a browser breaks it
                 lines.append(word[:cut])
                 word = word[cut:]
             current = word
@@ -280,8 +287,9 @@ def _place_row(
     x = MARGIN_X_IN
     for lines, w, font in zip(cells, widths, fonts, strict=True):
         for k, line in enumerate(lines):
-            baseline = top + k * font.line_in + 1.05 * font.size_pt / 72.0
-            layout.pages[-1].append(_Text(x, baseline, line, font))
+            if line:
+                baseline = top + k * font.line_in + 1.05 * font.size_pt / 72.0
+                layout.pages[-1].append(_Text(x, baseline, line, font))
         x += w
     layout.y_in += _row_height(row, widths, fonts)
     layout.pages[-1].append(_Rule(MARGIN_X_IN, MARGIN_X_IN + sum(widths), layout.y_in))
@@ -373,6 +381,7 @@ def page_figures(doc: Document, paper: Paper = A4) -> list[Figure]:
                         ha=align,
                         va="baseline",
                         parse_math=False,
+                        fontfeatures=_NO_LIGATURES,
                     )
                 case _Rule(x0_in, x1_in, y_in):
                     y = 1.0 - y_in / h
