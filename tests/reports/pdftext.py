@@ -2,8 +2,9 @@
 
 matplotlib writes each page's content as one Flate-compressed stream; each text object is
 ``q <matrix> cm BT /Fn size Tf ... [ (chunk) kern (chunk) ] TJ ... ET Q``. With TrueType
-fonts (``pdf.fonttype`` 42) a chunk is UTF-16BE for the first 256 code points; any other
-character lives in a second font subset and comes out here as U+FFFD (``UNKNOWN``).
+fonts (``pdf.fonttype`` 42, ``/Subtype /Type0``) a chunk is UTF-16BE, with Type 3 fonts one
+byte a character; either way the first font subset holds the first 256 code points, and any
+other character lives in another subset and comes out here as U+FFFD (``UNKNOWN``).
 """
 
 from __future__ import annotations
@@ -79,9 +80,31 @@ def _literal_strings(data: bytes) -> list[bytes]:
     return found
 
 
-def _decode(chunk: bytes) -> str:
-    text = chunk.decode("utf-16-be", errors="replace")
+def _decode(chunk: bytes, two_byte: bool) -> str:
+    text = chunk.decode("utf-16-be", errors="replace") if two_byte else chunk.decode("latin-1")
     return "".join(UNKNOWN if ord(c) < 0x20 else c for c in text)
+
+
+def _two_byte_fonts(objects: dict[int, bytes], page: bytes) -> dict[bytes, bool]:
+    """The page's font names (``F1``...) and whether each is a two-byte (Type0) font."""
+    resources = re.search(rb"/Resources (\d+) 0 R", page)
+    assert resources is not None
+    fonts = re.search(rb"/Font (\d+) 0 R", objects[int(resources.group(1))])
+    if fonts is None:
+        return {}
+    return {
+        name: b"/Subtype /Type0" in objects[int(number)]
+        for name, number in re.findall(rb"/(F\d+) (\d+) 0 R", objects[int(fonts.group(1))])
+    }
+
+
+def _text(body: bytes, two_byte: dict[bytes, bool]) -> str:
+    """The strings of one text object, decoded in the font each is set in."""
+    parts = re.split(rb"/(F\d+) [-\d.]+ Tf", body)
+    out = []
+    for name, segment in zip(parts[1::2], parts[2::2], strict=True):
+        out += [_decode(s, two_byte[name]) for s in _literal_strings(segment)]
+    return "".join(out)
 
 
 def read_pdf(data: bytes) -> list[Page]:
@@ -99,12 +122,9 @@ def read_pdf(data: bytes) -> list[Page]:
         stream = re.search(rb"stream\n(.*)\nendstream", objects[int(contents.group(1))], re.S)
         assert stream is not None
         content = zlib.decompress(stream.group(1))
+        fonts = _two_byte_fonts(objects, page)
         runs = [
-            TextRun(
-                float(m.group(5)),
-                float(m.group(6)),
-                "".join(_decode(s) for s in _literal_strings(m.group(7))),
-            )
+            TextRun(float(m.group(5)), float(m.group(6)), _text(m.group(7), fonts))
             for m in _TEXT_OBJECT.finditer(content)
         ]
         pages.append(Page(x1 - x0, y1 - y0, runs))

@@ -68,9 +68,19 @@ def _pdf(db: Path, tmp_path: Path, *extra: str) -> list[Page]:
     return read_pdf(out.read_bytes())
 
 
-def _html_tables(db: Path, tmp_path: Path) -> dict[str, list[list[str]]]:
-    out = tmp_path / "report.html"
-    _report(db, out)
+@pytest.fixture(scope="module")
+def pages(busy_db: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Page]:
+    """The busy session's PDF report (A4, the default), read back."""
+    return _pdf(busy_db, tmp_path_factory.mktemp("pdf"))
+
+
+@pytest.fixture(scope="module")
+def html_tables(
+    busy_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[list[str]]]:
+    """The busy session's HTML report's tables."""
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    _report(busy_db, out)
     parsed = _Tables()
     parsed.feed(out.read_text(encoding="utf-8"))
     return parsed.tables
@@ -86,8 +96,7 @@ def _follows(texts: list[str], row: list[str]) -> bool:
     return any(texts[i : i + len(want)] == want for i in range(len(texts)))
 
 
-def test_pdf_pages_are_a4_with_headings_and_ratings(busy_db: Path, tmp_path: Path) -> None:
-    pages = _pdf(busy_db, tmp_path)
+def test_pdf_pages_are_a4_with_headings_and_ratings(pages: list[Page]) -> None:
     assert len(pages) >= 2
     for page in pages:
         assert (page.width_pt, page.height_pt) == pytest.approx(A4_PT, abs=0.01)
@@ -116,9 +125,11 @@ def test_letter_paper(busy_db: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("table", ["summary", "ratings", "events"])
-def test_html_and_pdf_carry_the_same_rows(busy_db: Path, tmp_path: Path, table: str) -> None:
-    html_rows = _html_tables(busy_db, tmp_path)[table]
-    texts = _texts(_pdf(busy_db, tmp_path))
+def test_html_and_pdf_carry_the_same_rows(
+    pages: list[Page], html_tables: dict[str, list[list[str]]], table: str
+) -> None:
+    html_rows = html_tables[table]
+    texts = _texts(pages)
     assert len(html_rows) >= 3
     for row in html_rows:
         if table == "ratings" and row[0] == "Before":
@@ -153,8 +164,7 @@ def test_long_table_continues_on_a_new_page_under_its_header(busy_db: Path, tmp_
     assert times[-1] == "17.3 min"  # the last battery report, at 1036 s
 
 
-def test_nothing_runs_into_the_margins(busy_db: Path, tmp_path: Path) -> None:
-    pages = _pdf(busy_db, tmp_path)
+def test_nothing_runs_into_the_margins(pages: list[Page]) -> None:
     for page in pages:
         body = page.runs[:-2]  # the footer is the last two runs of a page
         for run in body:
@@ -164,8 +174,8 @@ def test_nothing_runs_into_the_margins(busy_db: Path, tmp_path: Path) -> None:
         assert page.runs[-1].text.startswith("page ")
 
 
-def test_html_report_keeps_its_tables(busy_db: Path, tmp_path: Path) -> None:
-    tables = _html_tables(busy_db, tmp_path)
+def test_html_report_keeps_its_tables(html_tables: dict[str, list[list[str]]]) -> None:
+    tables = html_tables
     assert set(tables) == {"summary", "ratings", "events"}
     assert tables["ratings"][0] == ["", "Pain", "Stress", "Note"]
     assert tables["ratings"][1] == ["Before", "7", "8", LONG_NOTE]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from hrvcalm.reports import style
@@ -134,6 +134,7 @@ def _prop(font: _Font) -> FontProperties:
     )
 
 
+@lru_cache(maxsize=4096)
 def text_width_in(text: str, font: _Font) -> float:
     """Width of one line of ``text`` set in ``font``, inches."""
     if not text:
