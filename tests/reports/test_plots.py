@@ -11,7 +11,8 @@ import pytest
 from hrvcalm.cli import main
 from hrvcalm.reports import plots, style
 from hrvcalm.reports.document import PANEL_LEFT_IN, PANEL_RIGHT_IN
-from hrvcalm.reports.pdf import A4, LETTER, MARGIN_X_IN, Paper, page_figures
+from hrvcalm.reports.pdf import page_figures
+from hrvcalm.reports.pdf_layout import A4, LETTER, MARGIN_X_IN, Paper
 from hrvcalm.reports.session import session_document
 from hrvcalm.storage import SqliteStore
 from tests.conftest import FIXTURES

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hrvcalm.cli import main
+from hrvcalm.storage import NewSession, SqliteStore, StoredRating
 from tests.reports.conftest import LONG_NOTE, N_BATTERY_EVENTS
 from tests.reports.pdftext import Page, read_pdf, visible
 
@@ -180,3 +181,37 @@ def test_html_report_keeps_its_tables(html_tables: dict[str, list[list[str]]]) -
     assert tables["ratings"][0] == ["", "Pain", "Stress", "Note"]
     assert tables["ratings"][1] == ["Before", "7", "8", LONG_NOTE]
     assert len(tables["events"]) == 1 + N_EVENTS
+
+
+def _one_session(db: Path, note: str | None) -> None:
+    """Session 1: started and stopped at once, nothing recorded but a rating."""
+    with SqliteStore(db) as store:
+        sid = store.create_session(NewSession(started_unix=1_767_000_000.0, source="sim"))
+        store.set_rating(sid, StoredRating("before", 3, None, note))
+        store.end_session(sid, reason="stopped", end_t_s=None, ended_unix=1_767_000_001.0)
+
+
+def test_an_empty_session_still_makes_both_reports(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    _one_session(db, None)
+    pages = _pdf(db, tmp_path)
+    texts = _texts(pages)
+    assert "No device events were recorded." in texts
+    assert _follows(texts, ["Before", "3", visible("—")])
+    assert "No beats were recorded." in texts
+    assert "Tachogram (beat-to-beat intervals)" not in texts
+    assert "Pacer rate" not in texts and "Metrics over time (60 s window)" not in texts
+    out = tmp_path / "report.html"
+    _report(db, out)
+    assert "No device events were recorded." in out.read_text(encoding="utf-8")
+
+
+def test_characters_without_a_glyph_are_named_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "cjk.db"
+    _one_session(db, "头痛 since Monday")
+    _pdf(db, tmp_path)  # no warning per glyph (warnings are errors here)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "头痛" in err and "HTML" in err

@@ -9,6 +9,7 @@ Wiring only: the content is :func:`hrvcalm.reports.session.session_document`, re
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hrvcalm.reports.document_html import render_html
-    from hrvcalm.reports.pdf import PAPERS, render_pdf
+    from hrvcalm.reports.pdf import render_pdf, unprintable
+    from hrvcalm.reports.pdf_layout import PAPERS
     from hrvcalm.reports.session import session_document
     from hrvcalm.reports.writer import write_report_file
     from hrvcalm.storage import open_store, resolve_db_path
@@ -47,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
         doc = session_document(store, store.get_session(args.session))
     if out.suffix.lower() == ".pdf":
         content: str | bytes = render_pdf(doc, PAPERS[args.paper])
+        missing = unprintable(doc)
+        if missing:
+            print(
+                f"note: the PDF's font has no glyph for {''.join(missing[:10])!r}; they print "
+                "as boxes (the HTML report shows them)",
+                file=sys.stderr,
+            )
     else:
         content = render_html(doc)
     try:

@@ -39,6 +39,9 @@ _TIMELINES = (
     ("coherence", "coherence", EXHALE),
 )
 
+NO_BEATS = "No beats were recorded."
+"""The recording section of a session without beats."""
+
 FOOTNOTE = (
     "RMSSD: root mean square of successive differences of normal beats (Task Force 1996), "
     "over a sliding 60 s window. Coherence: HeartMath ratio (McCraty et al. 2009). "
@@ -101,6 +104,9 @@ def event_rows(events: Sequence[DeviceEvent]) -> list[tuple[str, str, str, str]]
 def session_document(store: SessionStore, s: SessionSummary) -> Document:
     """The whole report of session ``s`` (reads its beats, metrics, pacer and events)."""
     events = store.events_of(s.id)
+    recording: list[Block] = [
+        *_plots(s, store.beats_of(s.id), store.metrics_of(s.id), store.pacer_of(s.id), events)
+    ]
     blocks: list[Block] = [
         Heading("Summary"),
         Table("summary", None, tuple(summary_rows(s))),
@@ -111,7 +117,7 @@ def session_document(store: SessionStore, s: SessionSummary) -> Document:
         Heading("Ratings (0 = none, 10 = worst imaginable)"),
         Table("ratings", ("", "Pain", "Stress", "Note"), tuple(rating_rows(s))),
         Heading("Recording"),
-        *_plots(s, store.beats_of(s.id), store.metrics_of(s.id), store.pacer_of(s.id), events),
+        *(recording or [Paragraph(NO_BEATS, "muted")]),
         Heading("Device events"),
         Table(
             "events",
@@ -137,7 +143,7 @@ def _plots(
     pacer: Sequence[PacerChange],
     events: Sequence[DeviceEvent],
 ) -> list[Plot]:
-    """Tachogram, metrics over time and pacer rate (the last two only if recorded)."""
+    """Tachogram, metrics over time and pacer rate (each only if there is something to draw)."""
     end_t_s = max([b.t_s for b in beats] + [s.end_t_s or 0.0, 1.0])
     t_s = np.array([b.t_s for b in beats], dtype=np.float64)
     rr_ms = np.array([b.rr_ms for b in beats], dtype=np.float64)
@@ -162,7 +168,9 @@ def _plots(
             end_t_s=end_t_s,
         )
 
-    found: list[Plot] = [Plot("Tachogram (beat-to-beat intervals)", 2.7, draw_tachogram)]
+    found: list[Plot] = []
+    if beats:
+        found.append(Plot("Tachogram (beat-to-beat intervals)", 2.7, draw_tachogram))
 
     metrics_t_s = np.array([m.t_s for m in metrics], dtype=np.float64)
     series = []

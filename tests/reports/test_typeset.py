@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hrvcalm.reports.pdf import BODY, text_width_in, wrap
+from hrvcalm.reports.typeset import BODY, text_width_in, wrap
 from tests.reports.conftest import LONG_NOTE
 
 
