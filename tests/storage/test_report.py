@@ -11,6 +11,7 @@ import pytest
 
 from hrvcalm.cli import main
 from hrvcalm.storage import SqliteStore, StoredRating
+from tests.reports.pdftext import read_pdf
 
 
 class _Collect(HTMLParser):
@@ -57,6 +58,11 @@ def test_pdf_report(replayed_db: Path, tmp_path: Path) -> None:
     assert (
         data.startswith(b"%PDF") and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 1
     )
+    pages = read_pdf(data)
+    assert all((p.width_pt, p.height_pt) == pytest.approx((595.44, 841.68)) for p in pages)
+    texts = [run.text for page in pages for run in page.runs]
+    assert "Ratings (0 = none, 10 = worst imaginable)" in texts
+    assert "Tachogram (beat-to-beat intervals)" in texts
 
 
 def test_report_to_an_unwritable_place_is_one_line(

@@ -17,7 +17,8 @@ from hrvcalm.core.analysis import Analysis, pairs
 from hrvcalm.core.spectrum import spectrum
 from hrvcalm.events import METRIC_KEYS
 from hrvcalm.recordings.base import Recording
-from hrvcalm.reports import plots
+from hrvcalm.reports import plots, style
+from hrvcalm.reports.writer import write_report_file
 
 _UNITS = {
     "mean_nn_ms": "ms",
@@ -85,12 +86,21 @@ def render(recording: Recording, analysis: Analysis, settings: dict[str, Any]) -
         else np.full(rr.size, np.nan)
     )
     psd = str(settings.get("psd", "welch"))
-    figures = [_img(plots.tachogram(t, rr, normal, corrected), "tachogram")]
-    spec = spectrum(t[normal], rr[normal], psd)
-    if spec is not None:
-        figures.append(_img(plots.power_spectrum(spec, psd), "power spectrum"))
     s = analysis.summary
-    figures.append(_img(plots.poincare(rr, pairs(normal), s.sd1_ms, s.sd2_ms), "Poincare plot"))
+    with style.context():
+        fig = style.figure(10.0, 3.2, dpi=100, layout="constrained")
+        ax = fig.add_subplot()
+        plots.tachogram(ax, t, rr, ~normal, corrected_rr_ms=corrected)
+        ax.set_title("Tachogram", loc="left")
+        figures = [_img(style.png(fig), "tachogram")]
+        spec = spectrum(t[normal], rr[normal], psd)
+        if spec is not None:
+            fig = style.figure(6.0, 3.2, dpi=100, layout="constrained")
+            plots.power_spectrum(fig.add_subplot(), spec, psd)
+            figures.append(_img(style.png(fig), "power spectrum"))
+        fig = style.figure(4.2, 4.2, dpi=100, layout="constrained")
+        plots.poincare(fig.add_subplot(), rr, pairs(normal), s.sd1_ms, s.sd2_ms)
+        figures.append(_img(style.png(fig), "Poincare plot"))
 
     summary_rows = "".join(
         f"<tr><th style='text-align:left'>{key}</th><td>{_fmt(getattr(s, key))}</td>"
@@ -127,4 +137,4 @@ def write_report(
     path: Path, recording: Recording, analysis: Analysis, settings: dict[str, Any]
 ) -> None:
     """Write the report to ``path`` (UTF-8)."""
-    path.write_text(render(recording, analysis, settings), encoding="utf-8")
+    write_report_file(path, render(recording, analysis, settings))
