@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+#: The patient of a home install, and of every session stored before patients were named
+#: (the schema's column default must stay equal to it).
+DEFAULT_PATIENT = "me"
 #: Why a session ended.
 ENDED_REASONS = ("completed", "stopped", "source_ended", "interrupted", "imported")
 
@@ -32,6 +35,7 @@ class NewSession:
         practice: The guided practice (``paced_breathing``, ``breath_focus``, ``body_scan``).
         planned_s: Planned practice length, s (``None``: open-ended).
         device_name: The strap's or recording's name, if known yet.
+        patient: Who practised (:data:`DEFAULT_PATIENT` at home).
     """
 
     started_unix: float
@@ -41,6 +45,7 @@ class NewSession:
     practice: str = "paced_breathing"
     planned_s: float | None = None
     device_name: str | None = None
+    patient: str = DEFAULT_PATIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,7 @@ class SessionSummary:
         notes: Free text about the session.
         speed: Playback speed (1.0 live).
         app_version: The hrvcalm version that recorded it.
+        patient: Who practised.
     """
 
     id: int
@@ -160,6 +166,7 @@ class SessionSummary:
     notes: str | None = None
     speed: float | None = 1.0
     app_version: str = ""
+    patient: str = DEFAULT_PATIENT
 
     @property
     def minutes_practised(self) -> float:
@@ -227,8 +234,8 @@ class SessionStore(Protocol):
     def heartbeat(self, session_id: int, now_unix: float) -> None:
         """Note that the recording process is alive (with the next commit)."""
 
-    def list_sessions(self) -> list[SessionSummary]:
-        """Every session, oldest first."""
+    def list_sessions(self, patient: str | None = None) -> list[SessionSummary]:
+        """Every session (of ``patient`` only, when given), oldest first."""
 
     def get_session(self, session_id: int) -> SessionSummary:
         """One session (raises :class:`~hrvcalm.errors.UsageError` if there is none)."""

@@ -212,8 +212,8 @@ class SqliteStore:
         speed = None if new.speed is None or math.isinf(new.speed) else new.speed
         self._write(
             "INSERT INTO sessions (started_unix, source, speed, app_version, device_name, "
-            "practice, planned_s, writer_pid, writer_host, heartbeat_unix) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "practice, planned_s, writer_pid, writer_host, heartbeat_unix, patient) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.started_unix,
                 new.source,
@@ -225,6 +225,7 @@ class SqliteStore:
                 os.getpid(),
                 socket.gethostname(),
                 time.time(),
+                new.patient,
             ),
         )
         session_id = int(self._db.execute("SELECT last_insert_rowid()").fetchone()[0])
@@ -377,7 +378,7 @@ class SqliteStore:
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
                (SELECT AVG(json_extract(m.data, '$.mean_hr_bpm')) FROM metrics m
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
-               s.notes, s.speed, s.app_version
+               s.notes, s.speed, s.app_version, s.patient
         FROM sessions s
     """
 
@@ -418,12 +419,15 @@ class SqliteStore:
                 notes=r[16],
                 speed=r[17],
                 app_version=str(r[18] or ""),
+                patient=str(r[19]),
             )
             for r in rows
         ]
 
-    def list_sessions(self) -> list[SessionSummary]:
-        """Every session, oldest first."""
+    def list_sessions(self, patient: str | None = None) -> list[SessionSummary]:
+        """Every session (of ``patient`` only, when given), oldest first."""
+        if patient is not None:
+            return self._summaries("WHERE s.patient = ?", (patient,))
         return self._summaries("", ())
 
     def get_session(self, session_id: int) -> SessionSummary:
