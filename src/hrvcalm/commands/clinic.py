@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from typing import Any
 
 from hrvcalm.commands import DEFAULT_PORT, parse_speed
+from hrvcalm.commands.sessions import add_db_option
 from hrvcalm.errors import UsageError
 
 TOKEN_ENV = "HRVCALM_TOKEN"
@@ -23,11 +25,23 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--token", help=f"access token (default: ${TOKEN_ENV}, else a new one is printed)"
     )
+    add_db_option(serve)
+    serve.add_argument(
+        "--no-store", action="store_true", help="keep the sessions in memory only, store nothing"
+    )
     serve.set_defaults(handler=run_serve)
 
     relay = sub.add_parser("relay", help="stream a local strap to a central server")
     relay.add_argument("--source", required=True, help="ble:auto, replay:PATH, sim, ...")
-    relay.add_argument("--to", required=True, help="ws://server:8765/ingest")
+    relay.add_argument(
+        "--to",
+        required=True,
+        action="append",
+        help="ws://server:8765/ingest (repeat for fallback servers, tried in turn)",
+    )
+    relay.add_argument(
+        "--patient", metavar="NAME", help="the patient's name, as the clinic knows it"
+    )
     relay.add_argument("--token", help=f"access token (default: ${TOKEN_ENV})")
     relay.add_argument("--speed", type=parse_speed, default=1.0, help="for replay and sim")
     relay.set_defaults(handler=run_relay)
@@ -38,11 +52,16 @@ def run_serve(args: argparse.Namespace) -> int:
     from hrvcalm.server.clinic import ClinicServer
 
     token = args.token or os.environ.get(TOKEN_ENV) or new_token()
-    server = ClinicServer(token, protect_pages=not is_loopback(args.host))
+    store = None
+    if not args.no_store:
+        from hrvcalm.storage import open_store
+
+        store = open_store(args.db)
+    server = ClinicServer(token, protect_pages=not is_loopback(args.host), store=store)
 
     def ready(port: int) -> None:
         shown = f"[{args.host}]" if ":" in args.host else args.host
-        print(f"hrvcalm: clinic server on http://{shown}:{port}/sessions", file=sys.stderr)
+        print(f"hrvcalm: clinic dashboard on http://{shown}:{port}/", file=sys.stderr)
         print(f"hrvcalm: relays connect to ws://{shown}:{port}/ingest", file=sys.stderr)
         if not args.token and not os.environ.get(TOKEN_ENV):
             print(f"hrvcalm: access token: {token}  (give it to relays)", file=sys.stderr)
@@ -54,14 +73,23 @@ def run_serve(args: argparse.Namespace) -> int:
             )
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
         try:
-            await server.run(host=args.host, port=args.port, serve_ready=ready)
+            await server.run(host=args.host, port=args.port, serve_ready=ready, stop=stop)
         except OSError as exc:
             raise UsageError(
                 f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
             ) from None
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if store is not None:
+            store.close()
+    print("hrvcalm: clinic server stopped; every session stored", file=sys.stderr)
     return 0
 
 
@@ -72,8 +100,9 @@ def run_relay(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV)
     if not token:
         raise UsageError(f"relay needs the server's access token: --token or ${TOKEN_ENV}")
-    if not args.to.startswith(("ws://", "wss://")):
-        raise UsageError(f"--to must be a ws:// or wss:// URL, got {args.to!r}")
+    for url in args.to:
+        if not url.startswith(("ws://", "wss://")):
+            raise UsageError(f"--to must be a ws:// or wss:// URL, got {url!r}")
 
     async def main() -> int:
         source = open_source(args.source, speed=args.speed)
@@ -81,10 +110,15 @@ def run_relay(args: argparse.Namespace) -> int:
             source,
             args.to,
             token,
+            patient=args.patient,
             on_status=lambda line: print(f"hrvcalm: {line}", file=sys.stderr),
         )
         await relay.run()
-        print(f"hrvcalm: relay done, {relay.sent_frames} frames sent", file=sys.stderr)
+        print(
+            f"hrvcalm: relay done, {relay.sent_frames} frames sent "
+            f"({relay.resent_frames} resent after reconnecting)",
+            file=sys.stderr,
+        )
         return 0
 
     return asyncio.run(main())
