@@ -151,6 +151,7 @@ class ClinicSession:
         self.arrivals = proto.ArrivalCheck()
         self.relay: ServerConnection | None = None
         self.finished = False  # the relay said end, or never came back
+        self.took_end = False  # the relay said end
         self.ran = asyncio.Event()  # the pipeline has run to its end
         self.rejected_frames = 0
         self._grace: asyncio.TimerHandle | None = None
@@ -341,8 +342,12 @@ class ClinicServer:
             return
         await make_handler(session.live.hub, session.live.handle_command)(connection)
 
-    def _open_session(self, hello: proto.RelayHello) -> ClinicSession:
-        """A new session for ``hello`` (under the id it asks to resume, when that is free)."""
+    def _open_session(self, hello: proto.RelayHello, taken: int | None = None) -> ClinicSession:
+        """A new session for ``hello`` (under the id it asks to resume, when that is free).
+
+        ``taken``: the last sequence number an earlier session of this relay took (that
+        session ended when its relay did not come back in time).
+        """
         sid = hello.resume
         if sid is None or not _SESSION_ID.fullmatch(sid) or sid in self.sessions:
             sid = secrets.token_urlsafe(6)
@@ -355,11 +360,12 @@ class ClinicServer:
         session = ClinicSession(sid, hello, source, [], recorder)
         if self._observers is not None:
             session.live.observers.extend(self._observers(session.live))
-        if hello.first_seq is not None and hello.resume is not None and self.store is not None:
+        if taken is None and hello.resume is not None and self.store is not None:
+            # a restarted server: what the relay's earlier session took is stored
             stored = self.store.get_setting(SEQ_SETTING.format(hello.resume))
-            if stored is not None and int(stored) + 1 > hello.first_seq:
-                # a restarted server: what the relay's earlier session took is stored
-                session.sequencer.on_hello(int(stored) + 1)
+            taken = None if stored is None else int(stored)
+        if hello.first_seq is not None and taken is not None and taken + 1 > hello.first_seq:
+            session.sequencer.on_hello(taken + 1)
         self.sessions[sid] = session
         task = asyncio.create_task(self._run_session(session))
         self._tasks.add(task)
@@ -378,9 +384,17 @@ class ClinicServer:
             await connection.close(1008, "the first frame must be relay_hello")
             return
         session = self.sessions.get(first.resume or "")
+        if session is not None and session.took_end:
+            # the relay missed the ack of its end: everything was taken already
+            await connection.send(
+                proto.encode_ingest_ok(session.sid, resumed=True, ack=session.sequencer.ack)
+            )
+            await connection.close()
+            return
         resumed = session is not None and not session.finished
         if session is None or session.finished:
-            session = self._open_session(first)
+            taken = None if session is None else session.sequencer.ack
+            session = self._open_session(first, taken)
         replaced = session.attach(connection)
         if replaced is not None:
             log.info("relay of session %s reconnected; closing its old connection", session.sid)
@@ -402,8 +416,8 @@ class ClinicServer:
         self, connection: ServerConnection, session: ClinicSession, name: str
     ) -> None:
         async for text in connection:
-            if session.relay is not connection:
-                return  # a newer connection of the same relay took over
+            if session.relay is not connection or session.finished:
+                return  # a newer connection of the same relay took over, or the session ended
             acked = session.sequencer.ack
             try:
                 seq, frame = proto.parse_sequenced(text, device_name=name)
@@ -426,6 +440,7 @@ class ClinicServer:
     ) -> bool:
         """Apply one frame in order; ``True`` when it ended the session."""
         if isinstance(frame, proto.End):
+            session.took_end = True
             session.finish()
             return True
         if isinstance(frame, proto.RelayHello):
