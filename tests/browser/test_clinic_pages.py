@@ -4,11 +4,16 @@ serve``; the watch page of a session shows its beats."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from hrvcalm.storage import SqliteStore
 from tests.browser.clinic_servers import Clinic, clinic  # noqa: F401 - fixture
+from tests.conftest import FIXTURES
 
 BEAT_TIMEOUT_MS = 20_000
+#: 15 minutes of resting RR: at 200x the relay's session ends after about 5 s.
+SHORT = FIXTURES / "polar_rr_rhenanbartels_hrv" / "rest_rri.txt"
 
 
 def test_watch_page_shows_the_relayed_heart_rate(clinic: Clinic, open_page: Any) -> None:  # noqa: F811
@@ -34,3 +39,63 @@ def test_watch_page_shows_the_relayed_heart_rate(clinic: Clinic, open_page: Any)
         re.search(rf"/ws\?session={re.escape(row['session'])}$", u) for u in watched.websockets
     )
     assert watched.console_errors == []
+
+
+def test_dashboard_shows_every_patient_live(
+    clinic: Clinic,  # noqa: F811
+    open_page: Any,
+    artifacts_dir: Path,
+) -> None:
+    """Two named patients practising, one whose short recording has ended: two live tiles,
+    sorted by patient, filterable, each opening its watch page; the ended session below."""
+    clinic.relay("Carl D.")
+    clinic.relay("Ann B.", source="sim:seed=2,breaths=6")
+    clinic.relay("Eve F.", source=f"replay:{SHORT}", speed="200")
+    watched = open_page(clinic.url, width=1280, height=820)
+    page = watched.page
+    tiles = page.get_by_test_id("tile")
+    page.wait_for_function(
+        """() => {
+          const tiles = [...document.querySelectorAll('[data-testid=tile]')];
+          return tiles.length === 2 && tiles.every(
+            (t) => /^\\d+$/.test(t.querySelector('[data-testid=tile-hr]').textContent));
+        }""",
+        timeout=BEAT_TIMEOUT_MS,
+    )
+    assert tiles.evaluate_all("ts => ts.map(t => t.dataset.patient)") == ["Ann B.", "Carl D."]
+    # live: the heart rate and the elapsed time of a tile change
+    elapsed = tiles.nth(0).get_by_test_id("tile-elapsed").text_content()
+    page.wait_for_function(
+        "(e) => document.querySelector('[data-testid=tile-elapsed]').textContent !== e",
+        arg=elapsed,
+        timeout=BEAT_TIMEOUT_MS,
+    )
+    assert tiles.nth(0).get_by_test_id("tile-strap").text_content() == "strap connected"
+    assert tiles.nth(0).get_by_test_id("tile-signal").text_content() == "live"
+    # the short recording ended: stored, listed under "Ended today"
+    ended = page.get_by_test_id("ended-row")
+    ended.first.wait_for(timeout=BEAT_TIMEOUT_MS)
+    assert ended.count() == 1
+    assert ended.first.locator("td").first.text_content() == "Eve F."
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=tile-relaxation]').textContent !== '—'"
+        " || document.querySelector('[data-testid=tile-zone]').textContent !== '—'",
+        timeout=BEAT_TIMEOUT_MS,
+    )
+    page.screenshot(path=str(artifacts_dir / "clinic-dashboard.png"), full_page=True)
+    # the filter keeps the matching patients only
+    page.get_by_test_id("filter").fill("carl")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=tile]').length === 1")
+    assert tiles.first.get_attribute("data-patient") == "Carl D."
+    # a tile opens the watch page of its session
+    tiles.first.get_by_test_id("tile-link").click()
+    page.wait_for_url(re.compile(r"/\?session="))
+    page.wait_for_function(
+        "() => /^\\d+$/.test(document.querySelector('[data-testid=hr]').textContent.trim())",
+        timeout=BEAT_TIMEOUT_MS,
+    )
+    assert watched.console_errors == []
+    # every session is stored with its patient
+    with SqliteStore(clinic.db, recover=False) as store:
+        patients = {s.patient for s in store.list_sessions()}
+    assert patients == {"Ann B.", "Carl D.", "Eve F."}
