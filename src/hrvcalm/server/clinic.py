@@ -256,7 +256,8 @@ class ClinicServer:
         return json_response(rows)
 
     def _today_json(self, request: Request) -> Response:
-        """Sessions that ended today: from the store, else those still held in memory."""
+        """Sessions that ended today, newest first: from the store, else those still held
+        in memory (for ``ENDED_KEEP_S``)."""
         midnight = dt.datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         since = midnight.timestamp()
         rows: list[dict[str, Any]] = []
@@ -278,6 +279,24 @@ class ClinicServer:
                         "stored_id": s.id,
                     }
                 )
+        else:
+            for session in self.sessions.values():
+                if session.ran.is_set():
+                    row = session.row()
+                    rows.append(
+                        {
+                            "patient": row["patient"],
+                            "name": row["name"],
+                            "started_unix": row["started_unix"],
+                            "ended_unix": None,
+                            "minutes": round((row["elapsed_s"] or 0.0) / 60.0, 2),
+                            "beats": row["beats"],
+                            "mean_hr_bpm": None,
+                            "mean_rmssd_ms": None,
+                            "ended_reason": "ended",
+                            "stored_id": None,
+                        }
+                    )
         return json_response(rows[::-1])
 
     def _root(self, web: Any) -> Callable[[Request], Response]:
