@@ -158,3 +158,22 @@ async def test_ingest_token_only_in_the_header(clinic: tuple[ClinicServer, int])
         async with connect(f"ws://127.0.0.1:{port}/ingest?token={TOKEN}"):
             pass
     assert err.value.response.status_code == 401
+
+
+async def test_protocol_1_relay_cannot_poison_the_clock(clinic: tuple[ClinicServer, int]) -> None:
+    """arrival_s = 1e6 once spaced every later beat 1 ms apart; now it is rejected, and so is
+    a time before the previous one, even when the relay closes without reading the errors."""
+    server, port = clinic
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with connect(f"ws://127.0.0.1:{port}/ingest", additional_headers=headers) as ws:
+        await ws.send(
+            json.dumps({"type": "relay_hello", "protocol": 1, "name": "s", "source": "x"})
+        )
+        sid = json.loads(await ws.recv())["session"]
+        for arrival_s in (1.0, 1e6, 0.5, 2.0, 3.0, 4.0):
+            await ws.send(json.dumps({"type": "rr", "arrival_s": arrival_s, "rr_ms": [1000.0]}))
+        await ws.send('{"type":"end"}')
+    session = server.sessions[sid]
+    await asyncio.wait_for(session.ran.wait(), 10)
+    assert [round(b.t_s, 3) for b in session.live.beats] == [1.0, 2.0, 3.0, 4.0]
+    assert server.rejected_frames == 2

@@ -450,7 +450,7 @@ class ClinicServer:
                 ended = await self._take(connection, session, taken) or ended
             ack = session.sequencer.ack
             if ack is not None and (ack != acked or not frames):
-                await connection.send(proto.encode_ack(ack))
+                await _send_quietly(connection, proto.encode_ack(ack))
             if ended:
                 return
 
@@ -476,7 +476,7 @@ class ClinicServer:
     async def _reject(self, connection: ServerConnection, session: ClinicSession, why: str) -> None:
         self.rejected_frames += 1
         session.rejected_frames += 1
-        await connection.send(json.dumps({"type": "error", "message": why}))
+        await _send_quietly(connection, json.dumps({"type": "error", "message": why}))
 
     async def _run_session(self, session: ClinicSession) -> None:
         try:
@@ -542,3 +542,10 @@ class ClinicServer:
                 for task in list(self._tasks):
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+
+async def _send_quietly(connection: ServerConnection, text: str) -> None:
+    """Send to a relay whose connection may have closed: the frames it sent before closing
+    are still taken (an unacknowledged relay resends anyway)."""
+    with contextlib.suppress(ConnectionClosed):
+        await connection.send(text)
