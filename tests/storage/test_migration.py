@@ -54,7 +54,7 @@ def test_schema_1_file_migrates_and_keeps_its_data(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     _old_file(db)
     with SqliteStore(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         first, second = store.list_sessions()
         assert (first.id, first.practice, first.ended_reason) == (1, "body_scan", "stopped")
         assert first.ratings["before"].pain == 6 and first.ratings["before"].note == "stiff back"

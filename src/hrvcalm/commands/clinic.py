@@ -46,6 +46,25 @@ def register(sub: Any) -> None:
     relay.add_argument("--speed", type=parse_speed, default=1.0, help="for replay and sim")
     relay.set_defaults(handler=run_relay)
 
+    outcomes = sub.add_parser(
+        "outcomes", help="a patient's questionnaires (PEG, Roland-Morris) by course week"
+    )
+    actions = outcomes.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="enter one week's questionnaires")
+    add.add_argument("--patient", required=True, metavar="NAME")
+    add.add_argument("--week", required=True, type=int, help="week of the course (0 = baseline)")
+    add.add_argument("--peg", metavar="P,E,G", help="the three PEG items, 0-10 each")
+    add.add_argument(
+        "--rmdq", metavar="Y,N,...", help="the 24 Roland-Morris answers: y/n or 1/0, in order"
+    )
+    add_db_option(add)
+    add.set_defaults(handler=run_outcomes_add)
+    show = actions.add_parser("list", help="a patient's scores and changes from week 0")
+    show.add_argument("--patient", required=True, metavar="NAME")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    add_db_option(show)
+    show.set_defaults(handler=run_outcomes_list)
+
 
 def run_serve(args: argparse.Namespace) -> int:
     from hrvcalm.server.access import is_loopback, new_token
@@ -122,3 +141,83 @@ def run_relay(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+def _answers(text: str, instrument: str) -> list[int]:
+    values = []
+    for part in text.replace(" ", "").split(","):
+        if instrument == "rmdq" and part.lower() in ("y", "yes", "n", "no"):
+            values.append(1 if part.lower().startswith("y") else 0)
+            continue
+        try:
+            values.append(int(part))
+        except ValueError:
+            raise UsageError(f"--{instrument}: {part!r} is not an answer") from None
+    if instrument == "rmdq" and any(v not in (0, 1) for v in values):
+        raise UsageError("--rmdq: every answer is y/n or 1/0")
+    return values
+
+
+def run_outcomes_add(args: argparse.Namespace) -> int:
+    import time
+
+    from hrvcalm.reports.outcomes import score
+    from hrvcalm.storage import Outcome, open_store
+
+    given = [(name, text) for name, text in (("peg", args.peg), ("rmdq", args.rmdq)) if text]
+    if not given:
+        raise UsageError("give --peg and/or --rmdq")
+    if args.week < 0:
+        raise UsageError("--week counts from 0 (the baseline)")
+    rows = []
+    for instrument, text in given:
+        items = _answers(text, instrument)
+        try:
+            value = score(instrument, [bool(v) for v in items] if instrument == "rmdq" else items)
+        except ValueError as exc:
+            raise UsageError(f"--{instrument}: {exc}") from None
+        rows.append(Outcome(args.patient, args.week, instrument, tuple(items), value, time.time()))
+    with open_store(args.db) as store:
+        for row in rows:
+            store.set_outcome(row)
+            print(f"{row.patient}, week {row.week}: {row.instrument.upper()} {row.score:g}")
+    return 0
+
+
+def run_outcomes_list(args: argparse.Namespace) -> int:
+    import json
+
+    from hrvcalm.reports.outcomes import changes
+    from hrvcalm.storage import open_store
+
+    with open_store(args.db) as store:
+        stored = store.outcomes_of(args.patient)
+    rows = changes([(o.instrument, o.week, o.score) for o in stored])
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "instrument": c.instrument,
+                        "week": c.week,
+                        "score": c.score,
+                        "improvement_pct": c.improvement_pct,
+                        "responder": c.responder,
+                    }
+                    for c in rows
+                ]
+            )
+        )
+        return 0
+    if not rows:
+        print(f"no questionnaires of {args.patient} yet")
+        return 0
+    for c in rows:
+        change = (
+            ""
+            if c.improvement_pct is None or c.week == 0
+            else f"  {c.improvement_pct:.0f} % better than week 0"
+        )
+        verdict = {True: "  responder", False: "", None: ""}[c.responder]
+        print(f"{c.instrument.upper():5} week {c.week:>2}: {c.score:5.2f}{change}{verdict}")
+    return 0

@@ -119,6 +119,27 @@ class StoredRating:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """A questionnaire a patient filled in during the course.
+
+    Attributes:
+        patient: Who.
+        week: Week of the course (0 = before it starts).
+        instrument: ``peg`` or ``rmdq`` (see :mod:`hrvcalm.reports.outcomes`).
+        items: The answers as given (PEG: three 0-10; RMDQ: 24 yes/no as 1/0).
+        score: The questionnaire's score.
+        taken_unix: When it was entered, Unix seconds.
+    """
+
+    patient: str
+    week: int
+    instrument: str
+    items: tuple[int, ...]
+    score: float
+    taken_unix: float
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSummary:
     """One stored session with the figures a list or the history page shows.
 
@@ -251,6 +272,13 @@ class SessionStore(Protocol):
 
     def pacer_of(self, session_id: int) -> list[PacerChange]:
         """The session's pacer settings over time."""
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """Store a questionnaire (replacing the same patient's, week's and instrument's;
+        committed at once)."""
+
+    def outcomes_of(self, patient: str) -> list[Outcome]:
+        """A patient's questionnaires by instrument and week."""
 
     def get_setting(self, key: str) -> str | None:
         """A stored preference (e.g. the patient's pacer rate), or ``None``."""

@@ -14,6 +14,8 @@ Version history:
    recovery), and ``notes``.
 3. Sessions gain ``patient`` (who practised: a clinic's relays name their patient; a home
    install has one patient, ``DEFAULT_PATIENT``), indexed with the start time.
+4. Outcomes: a patient's questionnaires (PEG, Roland-Morris) by course week, with the items
+   as given and the score.
 """
 
 from __future__ import annotations
@@ -92,8 +94,20 @@ ALTER TABLE sessions ADD COLUMN patient TEXT NOT NULL DEFAULT 'me';
 CREATE INDEX sessions_patient ON sessions(patient, started_unix);
 """
 
+MIGRATION_4 = """
+CREATE TABLE outcomes (
+    patient TEXT NOT NULL,
+    week INTEGER NOT NULL CHECK (week >= 0),
+    instrument TEXT NOT NULL CHECK (instrument IN ('peg', 'rmdq')),
+    taken_unix REAL NOT NULL,
+    items TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (patient, week, instrument)
+);
+"""
+
 #: Ordered migration steps: ``MIGRATIONS[i]`` takes a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3)
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
 
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,6 +29,7 @@ from hrvcalm.storage.base import (
     DeviceEvent,
     MetricsSample,
     NewSession,
+    Outcome,
     PacerChange,
     SessionSummary,
     StoredBeat,
@@ -343,6 +344,35 @@ class SqliteStore:
             self._write(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
         self._write("DELETE FROM sessions WHERE id = ?", (session_id,))
         self.commit()
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """Store a questionnaire (replacing the same patient's, week's and instrument's;
+        committed at once)."""
+        self._write(
+            "INSERT OR REPLACE INTO outcomes (patient, week, instrument, taken_unix, items, "
+            "score) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                outcome.patient,
+                outcome.week,
+                outcome.instrument,
+                outcome.taken_unix,
+                json.dumps(list(outcome.items)),
+                outcome.score,
+            ),
+        )
+        self.commit()
+
+    def outcomes_of(self, patient: str) -> list[Outcome]:
+        """A patient's questionnaires by instrument and week."""
+        rows = self._db.execute(
+            "SELECT patient, week, instrument, items, score, taken_unix FROM outcomes "
+            "WHERE patient = ? ORDER BY instrument, week",
+            (patient,),
+        ).fetchall()
+        return [
+            Outcome(r[0], int(r[1]), r[2], tuple(int(v) for v in json.loads(r[3])), r[4], r[5])
+            for r in rows
+        ]
 
     def get_setting(self, key: str) -> str | None:
         """A stored preference, or ``None``."""
