@@ -3,12 +3,19 @@ serve``; the watch page of a session shows its beats."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import queue
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
+from hrvcalm.devices import open_source
+from hrvcalm.server.clinic import ClinicServer
+from hrvcalm.server.relay import Relay
 from hrvcalm.storage import SqliteStore
-from tests.browser.clinic_servers import Clinic, clinic  # noqa: F401 - fixture
+from tests.browser.clinic_servers import TOKEN, Clinic, clinic  # noqa: F401 - fixture
 from tests.conftest import FIXTURES
 
 BEAT_TIMEOUT_MS = 20_000
@@ -99,3 +106,48 @@ def test_dashboard_shows_every_patient_live(
     with SqliteStore(clinic.db, recover=False) as store:
         patients = {s.patient for s in store.list_sessions()}
     assert patients == {"Ann B.", "Carl D.", "Eve F."}
+
+
+def test_watch_page_beyond_loopback_works_with_the_token_cookie(open_page: Any) -> None:
+    """With pages protected (a server beyond loopback), the page opened once with ?token=
+    gets the cookie its websocket then carries; without it, 401 (also for /ws)."""
+    ready: queue.Queue[tuple[int, str]] = queue.Queue()
+    stop_holder: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    async def serve_and_relay() -> None:
+        server = ClinicServer(TOKEN, protect_pages=True)
+        stop = asyncio.Event()
+        stop_holder.append((asyncio.get_running_loop(), stop))
+        bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(server.run(port=0, serve_ready=bound.set_result, stop=stop))
+        port = await bound
+        relay = Relay(open_source("sim:seed=3", speed=4), f"ws://127.0.0.1:{port}/ingest", TOKEN)
+        relaying = asyncio.create_task(relay.run())
+        while not relay.session_ids:
+            await asyncio.sleep(0.05)
+        ready.put((port, relay.session_ids[0]))
+        await stop.wait()
+        relaying.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relaying
+        await task
+
+    thread = threading.Thread(target=asyncio.run, args=(serve_and_relay(),), daemon=True)
+    thread.start()
+    try:
+        port, sid = ready.get(timeout=20)
+        base = f"http://127.0.0.1:{port}/?session={sid}"
+        refused = open_page(base)
+        assert "access token required" in refused.page.content()
+        watched = open_page(f"{base}&token={TOKEN}")
+        watched.page.wait_for_function(
+            "() => /^\\d+$/.test(document.querySelector('[data-testid=hr]').textContent.trim())",
+            timeout=BEAT_TIMEOUT_MS,
+        )
+        assert watched.websockets == [f"ws://127.0.0.1:{port}/ws?session={sid}"]
+        assert watched.console_errors == []
+    finally:
+        if stop_holder:
+            loop, stop = stop_holder[0]
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
