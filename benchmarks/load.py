@@ -226,7 +226,18 @@ def main(levels: list[int], seconds: float, workers: int) -> None:
     port = free_port()
     pin = ["taskset", "-c", "0"] if PIN_CPUS else []
     server = subprocess.Popen(
-        [*pin, sys.executable, "-m", "hrvcalm", "serve", "--port", str(port), "--token", TOKEN],
+        [
+            *pin,
+            sys.executable,
+            "-m",
+            "hrvcalm",
+            "serve",
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--no-store",
+        ],
         stderr=subprocess.PIPE,
         text=True,
     )

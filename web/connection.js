@@ -1,12 +1,19 @@
-// Websocket client for the page: connects to /ws on the page's own host and port, parses
-// JSON messages, and reconnects by itself with a backoff of 0.5 s doubling up to 5 s.
+// Websocket client for the page: connects to /ws on the page's own host and port (with the
+// watched ?session= on a clinic's watch page), parses JSON messages, and reconnects by itself
+// with a backoff of 0.5 s doubling up to 5 s.
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 5000;
 
-/** The websocket address: same host and port as the page, path /ws. */
+/**
+ * The websocket address: same host and port as the page, path /ws. A clinic's watch page
+ * (`/?session=ID`) watches that session: its socket is `/ws?session=ID`. The access token,
+ * where one is needed, travels in the cookie the server set when the page was opened.
+ */
 export function socketUrl(loc = window.location) {
-  return (loc.protocol === "https:" ? "wss://" : "ws://") + loc.host + "/ws";
+  const base = (loc.protocol === "https:" ? "wss://" : "ws://") + loc.host + "/ws";
+  const session = new URLSearchParams(loc.search || "").get("session");
+  return session ? `${base}?session=${encodeURIComponent(session)}` : base;
 }
 
 /** The delay before reconnect attempt `attempt` (0-based), in ms. */

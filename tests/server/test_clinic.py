@@ -58,7 +58,7 @@ async def test_relays_stream_whole_recordings_and_pages_watch_them(
     assert {row["session"] for row in listing} == {r.session_ids[0] for r in relays}
     for relay, path in zip(relays, paths, strict=True):
         sid = relay.session_ids[0]
-        live = server.sessions[sid]
+        live = server.sessions[sid].live
         for _ in range(100):
             if live.state.phase.value == "ended":
                 break
@@ -104,7 +104,7 @@ async def test_bad_frames_are_counted_skipped_and_answered(
             assert json.loads(await ws.recv())["type"] == "error"
         await ws.send('{"type":"rr","arrival_s":1.0,"rr_ms":[1000.0],"hr_bpm":60,"contact":true}')
         await ws.send('{"type":"end"}')
-    live = server.sessions[ok["session"]]
+    live = server.sessions[ok["session"]].live
     for _ in range(100):
         if live.beats:
             break
@@ -131,3 +131,49 @@ async def test_bad_frames_are_counted_skipped_and_answered(
 def test_frame_validation(frame: str, message: str) -> None:
     with pytest.raises(proto.IngestError, match=message):
         proto.parse_frame(frame)
+
+
+async def test_token_is_checked_before_the_session_is_looked_up() -> None:
+    """Beyond loopback an outsider gets 401 for any session id, existing or not."""
+    server = ClinicServer(TOKEN, protect_pages=True)
+    stop = asyncio.Event()
+    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(server.run(port=0, serve_ready=bound.set_result, stop=stop))
+    port = await asyncio.wait_for(bound, 10)
+    try:
+        for query in ("session=nope", f"session=nope&token={TOKEN}"):
+            with pytest.raises(InvalidStatus) as err:
+                async with connect(f"ws://127.0.0.1:{port}/ws?{query}"):
+                    pass
+            expected = 404 if "token" in query else 401
+            assert err.value.response.status_code == expected
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_ingest_token_only_in_the_header(clinic: tuple[ClinicServer, int]) -> None:
+    _, port = clinic
+    with pytest.raises(InvalidStatus) as err:
+        async with connect(f"ws://127.0.0.1:{port}/ingest?token={TOKEN}"):
+            pass
+    assert err.value.response.status_code == 401
+
+
+async def test_protocol_1_relay_cannot_poison_the_clock(clinic: tuple[ClinicServer, int]) -> None:
+    """arrival_s = 1e6 once spaced every later beat 1 ms apart; now it is rejected, and so is
+    a time before the previous one, even when the relay closes without reading the errors."""
+    server, port = clinic
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with connect(f"ws://127.0.0.1:{port}/ingest", additional_headers=headers) as ws:
+        await ws.send(
+            json.dumps({"type": "relay_hello", "protocol": 1, "name": "s", "source": "x"})
+        )
+        sid = json.loads(await ws.recv())["session"]
+        for arrival_s in (1.0, 1e6, 0.5, 2.0, 3.0, 4.0):
+            await ws.send(json.dumps({"type": "rr", "arrival_s": arrival_s, "rr_ms": [1000.0]}))
+        await ws.send('{"type":"end"}')
+    session = server.sessions[sid]
+    await asyncio.wait_for(session.ran.wait(), 10)
+    assert [round(b.t_s, 3) for b in session.live.beats] == [1.0, 2.0, 3.0, 4.0]
+    assert server.rejected_frames == 2

@@ -54,7 +54,7 @@ def test_schema_1_file_migrates_and_keeps_its_data(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     _old_file(db)
     with SqliteStore(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 4
         first, second = store.list_sessions()
         assert (first.id, first.practice, first.ended_reason) == (1, "body_scan", "stopped")
         assert first.ratings["before"].pain == 6 and first.ratings["before"].note == "stiff back"
@@ -92,7 +92,7 @@ def test_a_file_from_a_newer_hrvcalm_is_refused(tmp_path: Path) -> None:
     raw = sqlite3.connect(db)
     raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
-    with pytest.raises(StoreError, match=r"newer hrvcalm \(schema 3"):
+    with pytest.raises(StoreError, match=rf"newer hrvcalm \(schema {SCHEMA_VERSION + 1}"):
         SqliteStore(db)
 
 

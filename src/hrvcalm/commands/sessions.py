@@ -53,6 +53,7 @@ def register(sub: Any) -> None:
     lst = actions.add_parser("list", help="every stored session, oldest first")
     add_db_option(lst)
     lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.add_argument("--patient", metavar="NAME", help="only this patient's sessions")
     lst.set_defaults(handler=run_list)
 
     show = actions.add_parser("show", help="one session: summary, ratings, device events")
@@ -116,21 +117,23 @@ def run_list(args: argparse.Namespace) -> int:
         print("[]")  # no database yet: no sessions (and no file created by listing)
         return 0
     with _open(args) as store:
-        sessions = store.list_sessions()
+        sessions = store.list_sessions(patient=args.patient)
     if args.json:
         print(json.dumps([summary_document(s) for s in sessions], allow_nan=False))
         return 0
     if not sessions:
-        print("no sessions stored yet")
+        print(
+            "no sessions stored yet" if args.patient is None else f"no sessions of {args.patient}"
+        )
         return 0
     print(
-        f"{'id':>4}  {'started':16}  {'practice':15}  {'time':>6}  {'beats':>6}  "
+        f"{'id':>4}  {'patient':12}  {'started':16}  {'practice':15}  {'time':>6}  {'beats':>6}  "
         f"{'pain':>5}  {'stress':>6}  {'RMSSD':>6}  ended"
     )
     for s in sessions:
         rmssd = "-" if s.mean_rmssd_ms is None else f"{s.mean_rmssd_ms:.1f}"
         print(
-            f"{s.id:>4}  {_local(s.started_unix):16}  {s.practice:15}  "
+            f"{s.id:>4}  {s.patient[:12]:12}  {_local(s.started_unix):16}  {s.practice:15}  "
             f"{_clock(s.minutes_practised * 60):>6}  {s.n_beats:>6}  "
             f"{_rating_text(s, 'pain'):>5}  {_rating_text(s, 'stress'):>6}  {rmssd:>6}  "
             f"{s.ended_reason or 'running'}"

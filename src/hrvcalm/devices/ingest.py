@@ -40,6 +40,11 @@ class IngestSource(Source):
             self._latest_wall = self._loop.time()
         await self._queue.put(event)
 
+    async def end(self) -> None:
+        """The relay ended or went away: the session ends after the buffered events (waits
+        for room in the queue instead of dropping a buffered event)."""
+        await self._queue.put(None)
+
     def finish(self) -> None:
         """The relay ended or went away: the session ends after the buffered events."""
         try:

@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+#: The patient of a home install, and of every session stored before patients were named
+#: (the schema's column default must stay equal to it).
+DEFAULT_PATIENT = "me"
 #: Why a session ended.
 ENDED_REASONS = ("completed", "stopped", "source_ended", "interrupted", "imported")
 
@@ -32,6 +35,7 @@ class NewSession:
         practice: The guided practice (``paced_breathing``, ``breath_focus``, ``body_scan``).
         planned_s: Planned practice length, s (``None``: open-ended).
         device_name: The strap's or recording's name, if known yet.
+        patient: Who practised (:data:`DEFAULT_PATIENT` at home).
     """
 
     started_unix: float
@@ -41,6 +45,7 @@ class NewSession:
     practice: str = "paced_breathing"
     planned_s: float | None = None
     device_name: str | None = None
+    patient: str = DEFAULT_PATIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,27 @@ class StoredRating:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """A questionnaire a patient filled in during the course.
+
+    Attributes:
+        patient: Who.
+        week: Week of the course (0 = before it starts).
+        instrument: ``peg`` or ``rmdq`` (see :mod:`hrvcalm.reports.outcomes`).
+        items: The answers as given (PEG: three 0-10; RMDQ: 24 yes/no as 1/0).
+        score: The questionnaire's score.
+        taken_unix: When it was entered, Unix seconds.
+    """
+
+    patient: str
+    week: int
+    instrument: str
+    items: tuple[int, ...]
+    score: float
+    taken_unix: float
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSummary:
     """One stored session with the figures a list or the history page shows.
 
@@ -138,6 +164,7 @@ class SessionSummary:
         notes: Free text about the session.
         speed: Playback speed (1.0 live).
         app_version: The hrvcalm version that recorded it.
+        patient: Who practised.
     """
 
     id: int
@@ -160,6 +187,7 @@ class SessionSummary:
     notes: str | None = None
     speed: float | None = 1.0
     app_version: str = ""
+    patient: str = DEFAULT_PATIENT
 
     @property
     def minutes_practised(self) -> float:
@@ -227,8 +255,8 @@ class SessionStore(Protocol):
     def heartbeat(self, session_id: int, now_unix: float) -> None:
         """Note that the recording process is alive (with the next commit)."""
 
-    def list_sessions(self) -> list[SessionSummary]:
-        """Every session, oldest first."""
+    def list_sessions(self, patient: str | None = None) -> list[SessionSummary]:
+        """Every session (of ``patient`` only, when given), oldest first."""
 
     def get_session(self, session_id: int) -> SessionSummary:
         """One session (raises :class:`~hrvcalm.errors.UsageError` if there is none)."""
@@ -244,6 +272,13 @@ class SessionStore(Protocol):
 
     def pacer_of(self, session_id: int) -> list[PacerChange]:
         """The session's pacer settings over time."""
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """Store a questionnaire (replacing the same patient's, week's and instrument's;
+        committed at once)."""
+
+    def outcomes_of(self, patient: str) -> list[Outcome]:
+        """A patient's questionnaires by instrument and week."""
 
     def get_setting(self, key: str) -> str | None:
         """A stored preference (e.g. the patient's pacer rate), or ``None``."""

@@ -59,6 +59,7 @@ def summary_document(s: SessionSummary) -> dict[str, Any]:
         "ratings": {when: _rating_json(r) for when, r in s.ratings.items()},
         "notes": s.notes,
         "app_version": s.app_version,
+        "patient": s.patient,
     }
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from hrvcalm.errors import StoreError
 from hrvcalm.storage.base import (
+    DEFAULT_PATIENT,
     DeviceEvent,
     MetricsSample,
     NewSession,
@@ -56,6 +57,7 @@ class SessionRecorder:
             pacer changes. Defaults to the time of the last beat.
         wall_clock: Unix time (injectable for tests).
         monotonic: A monotonic clock for the commit interval (injectable for tests).
+        patient: Who practises (a clinic's relay names the patient).
     """
 
     def __init__(
@@ -65,8 +67,10 @@ class SessionRecorder:
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        patient: str = DEFAULT_PATIENT,
     ) -> None:
         self.store = store
+        self.patient = patient
         self.session_id: int | None = None
         self._clock = clock
         self._wall = wall_clock
@@ -178,6 +182,7 @@ class SessionRecorder:
                 source=str(message.get("source", "")),
                 speed=_opt_float(message.get("speed")),
                 app_version=str(message.get("version", "")),
+                patient=self.patient,
             )
         )
 

@@ -12,6 +12,10 @@ Version history:
 2. Beats gain ``gap_before`` and ``corrected_rr_ms``; sessions gain ``ended_reason``, the
    recording process's ``writer_pid``/``writer_host`` and a ``heartbeat_unix`` (for crash
    recovery), and ``notes``.
+3. Sessions gain ``patient`` (who practised: a clinic's relays name their patient; a home
+   install has one patient, ``DEFAULT_PATIENT``), indexed with the start time.
+4. Outcomes: a patient's questionnaires (PEG, Roland-Morris) by course week, with the items
+   as given and the score.
 """
 
 from __future__ import annotations
@@ -85,8 +89,25 @@ ALTER TABLE sessions ADD COLUMN notes TEXT;
 UPDATE sessions SET ended_reason = 'stopped' WHERE ended_unix IS NOT NULL;
 """
 
+MIGRATION_3 = """
+ALTER TABLE sessions ADD COLUMN patient TEXT NOT NULL DEFAULT 'me';
+CREATE INDEX sessions_patient ON sessions(patient, started_unix);
+"""
+
+MIGRATION_4 = """
+CREATE TABLE outcomes (
+    patient TEXT NOT NULL,
+    week INTEGER NOT NULL CHECK (week >= 0),
+    instrument TEXT NOT NULL CHECK (instrument IN ('peg', 'rmdq')),
+    taken_unix REAL NOT NULL,
+    items TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (patient, week, instrument)
+);
+"""
+
 #: Ordered migration steps: ``MIGRATIONS[i]`` takes a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
 
 #: The version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

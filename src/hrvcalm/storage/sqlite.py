@@ -29,6 +29,7 @@ from hrvcalm.storage.base import (
     DeviceEvent,
     MetricsSample,
     NewSession,
+    Outcome,
     PacerChange,
     SessionSummary,
     StoredBeat,
@@ -212,8 +213,8 @@ class SqliteStore:
         speed = None if new.speed is None or math.isinf(new.speed) else new.speed
         self._write(
             "INSERT INTO sessions (started_unix, source, speed, app_version, device_name, "
-            "practice, planned_s, writer_pid, writer_host, heartbeat_unix) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "practice, planned_s, writer_pid, writer_host, heartbeat_unix, patient) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.started_unix,
                 new.source,
@@ -225,6 +226,7 @@ class SqliteStore:
                 os.getpid(),
                 socket.gethostname(),
                 time.time(),
+                new.patient,
             ),
         )
         session_id = int(self._db.execute("SELECT last_insert_rowid()").fetchone()[0])
@@ -343,6 +345,35 @@ class SqliteStore:
         self._write("DELETE FROM sessions WHERE id = ?", (session_id,))
         self.commit()
 
+    def set_outcome(self, outcome: Outcome) -> None:
+        """Store a questionnaire (replacing the same patient's, week's and instrument's;
+        committed at once)."""
+        self._write(
+            "INSERT OR REPLACE INTO outcomes (patient, week, instrument, taken_unix, items, "
+            "score) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                outcome.patient,
+                outcome.week,
+                outcome.instrument,
+                outcome.taken_unix,
+                json.dumps(list(outcome.items)),
+                outcome.score,
+            ),
+        )
+        self.commit()
+
+    def outcomes_of(self, patient: str) -> list[Outcome]:
+        """A patient's questionnaires by instrument and week."""
+        rows = self._db.execute(
+            "SELECT patient, week, instrument, items, score, taken_unix FROM outcomes "
+            "WHERE patient = ? ORDER BY instrument, week",
+            (patient,),
+        ).fetchall()
+        return [
+            Outcome(r[0], int(r[1]), r[2], tuple(int(v) for v in json.loads(r[3])), r[4], r[5])
+            for r in rows
+        ]
+
     def get_setting(self, key: str) -> str | None:
         """A stored preference, or ``None``."""
         row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
@@ -377,7 +408,7 @@ class SqliteStore:
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
                (SELECT AVG(json_extract(m.data, '$.mean_hr_bpm')) FROM metrics m
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
-               s.notes, s.speed, s.app_version
+               s.notes, s.speed, s.app_version, s.patient
         FROM sessions s
     """
 
@@ -418,12 +449,15 @@ class SqliteStore:
                 notes=r[16],
                 speed=r[17],
                 app_version=str(r[18] or ""),
+                patient=str(r[19]),
             )
             for r in rows
         ]
 
-    def list_sessions(self) -> list[SessionSummary]:
-        """Every session, oldest first."""
+    def list_sessions(self, patient: str | None = None) -> list[SessionSummary]:
+        """Every session (of ``patient`` only, when given), oldest first."""
+        if patient is not None:
+            return self._summaries("WHERE s.patient = ?", (patient,))
         return self._summaries("", ())
 
     def get_session(self, session_id: int) -> SessionSummary:
