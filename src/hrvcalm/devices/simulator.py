@@ -43,7 +43,7 @@ import random
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-from hrvcalm.devices.base import Source, SourceEvent
+from hrvcalm.devices.base import FollowsPacer, Source, SourceEvent
 from hrvcalm.devices.playback import PlaybackClock
 from hrvcalm.events import Contact, DeviceState, DeviceStatus, RRNotification
 
@@ -147,7 +147,7 @@ def simulated_beats(
         yield t, rr
 
 
-class SimulatedStrap(Source):
+class SimulatedStrap(Source, FollowsPacer):
     """A seeded simulated strap (see the module docstring).
 
     Args:
