@@ -116,9 +116,9 @@ class StrapLink:
         give_up_after_s: Stop reconnecting after this long without a link, s (``None``: never).
         auto_scan_s: How long ``auto`` listens before picking the strongest strap, s.
         notify_period_s: Wall-clock time between two notifications of the strap, s (about
-            1 s for a real strap; less for a replayed virtual strap played faster). Identical
-            values closer than half of it are copies only when also within
-            ``DUPLICATE_WINDOW_S``.
+            1 s for a real strap; less for a virtual strap replaying faster). Identical values
+            of one characteristic closer than ``min(DUPLICATE_WINDOW_S, notify_period_s / 2)``
+            are one notification (:meth:`bound`).
     """
 
     def __init__(
@@ -136,8 +136,8 @@ class StrapLink:
         auto_scan_s: float = 3.0,
         notify_period_s: float = 1.0,
     ) -> None:
-        if not notify_period_s > 0:
-            raise ValueError(f"notify_period_s must be positive, got {notify_period_s}")
+        if not notify_period_s >= 0:
+            raise ValueError(f"notify_period_s must be 0 or more, got {notify_period_s}")
         self.target = StrapTarget.parse(target)
         self.subscription = subscription
         self.backend = backend or BleBackend()
@@ -372,11 +372,11 @@ class StrapLink:
         After a reconnection, BlueZ delivers every notification twice (seen in the tier-2
         guest; probably the previous connection's notify session, restored next to the new
         one). A value identical to the previous one of the same characteristic that arrives
-        within ``DUPLICATE_WINDOW_S`` (and within half of ``notify_period_s``, so that two
-        genuine notifications of a fast-replayed virtual strap that happen to carry the same
-        bytes are not taken for a copy) is such a copy (a strap notifies about once a second,
-        a PMD frame carries a new timestamp): it is counted in ``duplicate_notifications``
-        and dropped. Notifications still reaching an old client are dropped too.
+        within ``DUPLICATE_WINDOW_S`` is such a copy (a strap notifies about once a second, a
+        PMD frame carries a new timestamp): it is counted in ``duplicate_notifications`` and
+        dropped. The window is at most half of ``notify_period_s``, so that two genuine
+        notifications of a virtual strap replaying faster that happen to carry the same bytes
+        are not taken for a copy. Notifications still reaching an old client are dropped too.
         """
         last: list[tuple[bytes, float]] = []
         window_s = min(DUPLICATE_WINDOW_S, self.notify_period_s / 2)
