@@ -26,7 +26,7 @@ async def test_ecg_rr_equals_the_recording_within_two_samples() -> None:
                 break
     finally:
         await source.aclose()
-    assert source.ecg_active
+    assert source.ecg.active
     states = [e.state for e in events if isinstance(e, DeviceStatus)]
     assert DeviceState.LOST in states
     assert states[-1] is DeviceState.CONNECTED
@@ -42,8 +42,9 @@ async def test_ecg_rr_equals_the_recording_within_two_samples() -> None:
     ]
     assert offsets, first
     # Against the strap's own RR: nearly every ECG beat agrees.
-    assert source.rr_agreements >= 0.9 * (source.rr_agreements + source.rr_disagreements)
-    assert source.rr_agreements > 20
+    ecg = source.ecg
+    assert ecg.rr_agreements >= 0.9 * (ecg.rr_agreements + ecg.rr_disagreements)
+    assert ecg.rr_agreements > 20
 
 
 async def test_malformed_and_unsupported_frames_are_counted_and_skipped() -> None:
@@ -52,18 +53,18 @@ async def test_malformed_and_unsupported_frames_are_counted_and_skipped() -> Non
     events = source.events()
     await anext(events)
     await anext(events)
-    assert source.ecg_active
+    assert source.ecg.active
     strap = source.strap
     await strap.send_pmd(b"\x00\x01")  # shorter than the header
     await strap.send_pmd(b"\x00" + bytes(8) + b"\x80" + bytes(9))  # compressed
     await strap.send_pmd(b"\x07" + bytes(8) + b"\x00" + bytes(9))  # unknown type
     await asyncio.sleep(0.1)
     assert source.malformed_packets == 1
-    assert source.skipped_frames == 2
-    n_frames = source.ecg_frames
+    assert source.ecg.skipped_frames == 2
+    n_frames = source.ecg.frames
     got_beat = await asyncio.wait_for(anext(events), 5)  # the stream goes on
     assert isinstance(got_beat, RRNotification | DeviceStatus)
     await source.aclose()
-    assert source.ecg_frames >= n_frames
+    assert source.ecg.frames >= n_frames
     assert not strap.ecg_streaming  # stopped on close (or dropped with the link)
     assert pmd.parse_control_response(strap.pmd_replies[0]).ok

@@ -2,7 +2,7 @@
 
 The strap side is bumble's GATT server and host stack (not our code); the client side is
 bleak's public API with ``backend=`` pointed at the bumble backend, driven by the production
-:class:`~hrvcalm.devices.ble.StrapSource`. Expected RR values come from the recording file
+:class:`~hrvcalm.devices.ble.source.StrapSource`. Expected RR values come from the recording file
 read with plain numpy.
 """
 
@@ -236,9 +236,14 @@ async def test_drop_and_automatic_reconnect_keeps_every_arriving_rr() -> None:
 async def test_strap_gone_for_good_neither_ends_nor_crashes() -> None:
     rr = list(load_rr_column(SLOW)[:40])
     source = VirtualStrapSource(
-        rr, spec="test", speed=20, drop_at_s=10, drop_for_s=math.inf, backoff_s=(0.05,)
+        rr,
+        spec="test",
+        speed=20,
+        drop_at_s=10,
+        drop_for_s=math.inf,
+        backoff_s=(0.05,),
+        scan_timeout_s=0.1,
     )
-    source.scan_timeout_s = 0.1
     events = await asyncio.wait_for(_collect(source), 20)
     await source.aclose()
     states = [e.state for e in events if isinstance(e, DeviceStatus)]
@@ -250,10 +255,15 @@ async def test_strap_gone_for_good_neither_ends_nor_crashes() -> None:
 async def test_give_up_after_is_a_device_lost_error() -> None:
     rr = list(load_rr_column(SLOW)[:60])
     source = VirtualStrapSource(
-        rr, spec="test", speed=20, drop_at_s=5, drop_for_s=math.inf, backoff_s=(0.05,)
+        rr,
+        spec="test",
+        speed=20,
+        drop_at_s=5,
+        drop_for_s=math.inf,
+        backoff_s=(0.05,),
+        scan_timeout_s=0.1,
+        give_up_after_s=0.5,
     )
-    source.scan_timeout_s = 0.1
-    source.give_up_after_s = 0.5
     with pytest.raises(DeviceLostError, match="lost at 5"):
         await asyncio.wait_for(_collect(source), 20)
     await source.aclose()
@@ -336,8 +346,8 @@ async def test_notifications_of_a_previous_connection_are_ignored(air: VirtualAi
     old = BleakClient("C0:DE:00:00:EE:F0", backend=BumbleClient, air=air)
     char = source.client.services.get_characteristic(HRM)
     assert char is not None
-    source.bound(old, lambda _c, d: seen.append(d))(char, bytearray(b"\x16\x3c"))
-    source.bound(source.client, lambda _c, d: seen.append(d))(char, bytearray(b"\x16\x3d"))
+    source.link.bound(old, lambda _c, d: seen.append(d))(char, bytearray(b"\x16\x3c"))
+    source.link.bound(source.client, lambda _c, d: seen.append(d))(char, bytearray(b"\x16\x3d"))
     assert seen == [bytearray(b"\x16\x3d")]
     await source.aclose()
     await strap.stop()

@@ -5,6 +5,9 @@ notification (or replayed batch) and :class:`DeviceStatus` whenever the link, ba
 contact changes. Iteration ends when the source has nothing more to give (a recording ran out);
 a live strap never ends by itself. ``arrival_s`` and :meth:`Source.clock_s` share one clock:
 seconds since the source started (recording time for a replay, so ``--speed`` scales it).
+
+A source whose simulated person breathes with the page's pacer says so by also being a
+:class:`FollowsPacer` (the simulator); the session tells it every pacer change.
 """
 
 from __future__ import annotations
@@ -38,8 +41,28 @@ class Source(abc.ABC):
 
     @property
     def speed(self) -> float:
-        """Playback speed factor: 1.0 for a live strap, ``math.inf`` for as fast as possible."""
+        """Playback speed factor of a source that plays back time (replay, simulator, virtual
+        strap): 5.0 is five times real time, ``math.inf`` as fast as possible. A live source
+        (a strap, a relay) has no speed of its own and reports 1.0."""
         return 1.0
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release the device or file; safe to call more than once."""
+
+
+class FollowsPacer(abc.ABC):
+    """A source that breathes with the breath pacer (the simulated person of ``sim``).
+
+    The session calls :meth:`follow_breathing` on every pacer change (the page's rate slider,
+    each step of the resonance assessment) of a source that is an instance of this class;
+    other sources are left alone.
+    """
+
+    @abc.abstractmethod
+    def follow_breathing(self, rate_bpm: float, at_s: float | None = None) -> None:
+        """Breathe at the pacer's ``rate_bpm`` from now on.
+
+        Args:
+            rate_bpm: The pacer's rate, breaths/min.
+            at_s: Source time at which the pacer's in-breath started, s (default: now).
+        """

@@ -1,14 +1,16 @@
 """Polar H10: beats from the chest ECG (PMD stream, 130 Hz), the strap's RR as a cross-check.
 
 The H10 computes its own RR from its ECG, but it also streams the ECG itself through Polar's
-Measurement Data service (:mod:`hrvcalm.core.pmd`). :class:`PolarEcgSource` connects like any
-strap (:class:`~hrvcalm.devices.ble.StrapSource`: same scan, reconnection and device events),
-then starts the ECG stream, detects R peaks in it (:class:`~hrvcalm.core.ecg.
-StreamingRPeakDetector`, NeuroKit imported lazily) and yields the ECG-derived RR intervals.
-The strap's own 0x2A37 RR keep arriving and are placed in time with the same
-:class:`~hrvcalm.core.beatclock.BeatClock` the pipeline uses; every ECG interval is compared
-with the strap interval ending within ``CROSS_CHECK_WINDOW_S`` of it, and the outcome is
-counted (``rr_agreements`` / ``rr_disagreements``).
+Measurement Data service (:mod:`hrvcalm.core.pmd`). :class:`PolarEcgStream` is what the strap
+link (:class:`~hrvcalm.devices.ble.link.StrapLink`: same scan, reconnection and device events
+as any strap) subscribes to on each connection: the Heart Rate Service
+(:class:`~hrvcalm.devices.ble.heart_rate.HeartRateSubscription`), then the ECG stream. It
+detects R peaks in the ECG (:class:`~hrvcalm.core.ecg.StreamingRPeakDetector`, NeuroKit
+imported lazily) and yields the ECG-derived RR intervals. The strap's own 0x2A37 RR keep
+arriving and are placed in time with the same :class:`~hrvcalm.core.beatclock.BeatClock` the
+pipeline uses; every ECG interval is compared with the strap interval ending within
+``CROSS_CHECK_WINDOW_S`` of it, and the outcome is counted (``rr_agreements`` /
+``rr_disagreements``). :class:`PolarEcgSource` is a strap source with this subscription.
 
 Rules:
 
@@ -17,15 +19,17 @@ Rules:
    notification's ``arrival_s`` is the time of the R peak that closes the interval.
 2. A reconnection restarts the stream, the detector and the anchor: no interval spans a gap.
 3. A strap without PMD (not a Polar) or one that refuses the start falls back to its own RR
-   (``ecg_active`` is ``False``), so ``ble:...,ecg=1`` never leaves the patient without beats.
-4. Malformed frames are counted in ``malformed_packets``; compressed or unknown frame types in
-   ``skipped_frames``. Neither ends the session.
+   (``active`` is ``False``), so ``ble:...,ecg=1`` never leaves the patient without beats.
+4. Malformed frames are counted in the link's ``malformed_packets``; compressed or unknown
+   frame types in ``skipped_frames``. Neither ends the session.
+5. Closing the source (Ctrl-C) stops the ECG stream on the strap before disconnecting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 from bisect import bisect_left
@@ -38,10 +42,11 @@ from bleak.exc import BleakError
 from hrvcalm.core import pmd
 from hrvcalm.core.beatclock import BeatClock
 from hrvcalm.core.ecg import StreamingRPeakDetector
-from hrvcalm.core.hrm import parse_heart_rate_measurement
-from hrvcalm.devices.ble import StrapSource
+from hrvcalm.devices.ble.heart_rate import HeartRateSubscription
+from hrvcalm.devices.ble.link import StrapLink
+from hrvcalm.devices.ble.source import StrapSource
 from hrvcalm.errors import MalformedPacketError
-from hrvcalm.events import DeviceState, RRNotification
+from hrvcalm.events import RRNotification
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +57,28 @@ CROSS_CHECK_WINDOW_S = 1.5
 CROSS_CHECK_TOLERANCE_MS = 30.0
 #: How long to wait for the control point's reply to the start request, s.
 START_REPLY_TIMEOUT_S = 5.0
+#: How long to wait for the stop request on close, s.
+STOP_TIMEOUT_S = 2.0
 
 
-class PolarEcgSource(StrapSource):
-    """A Polar H10 whose beats come from R peaks in its ECG stream.
+class PolarEcgStream:
+    """The Heart Rate Service and the PMD ECG stream, subscribed on each connection.
 
-    Args:
-        target: ``auto``, an address or a name.
-        **kwargs: As for :class:`~hrvcalm.devices.ble.StrapSource`.
+    A :class:`~hrvcalm.devices.ble.link.Subscription` (see the module's rules).
+
+    Attributes:
+        active: The ECG stream runs on the current connection (else the strap's RR are used).
+        frames: ECG frames received.
+        skipped_frames: Compressed or non-ECG frames skipped.
+        rr_agreements: ECG intervals within ``CROSS_CHECK_TOLERANCE_MS`` of a strap interval.
+        rr_disagreements: ECG intervals with strap intervals near them, none close enough.
     """
 
-    def __init__(self, target: str, **kwargs: Any) -> None:
-        super().__init__(target, **kwargs)
-        self.ecg_active = False
+    def __init__(self) -> None:
+        self.heart_rate = HeartRateSubscription(on_rr=self._on_strap_rr)
+        self.active = False
+        self.frames = 0
         self.skipped_frames = 0
-        self.ecg_frames = 0
         self.rr_agreements = 0
         self.rr_disagreements = 0
         self._detector = StreamingRPeakDetector(pmd.ECG_SAMPLE_RATE_HZ)
@@ -76,58 +88,59 @@ class PolarEcgSource(StrapSource):
         self._strap_clock = BeatClock()
         self._strap_beats: list[tuple[float, float]] = []
 
-    async def _connect_first(self) -> None:
-        # NeuroKit takes seconds to import: do it before the strap streams anything.
+    async def prepare(self) -> None:
+        """Import NeuroKit (seconds) before the strap streams anything."""
         await asyncio.to_thread(importlib.import_module, "neurokit2")
-        await super()._connect_first()
 
-    async def _setup(self, client: BleakClient) -> None:
-        await super()._setup(client)
-        self.ecg_active = False
+    async def subscribe(self, link: StrapLink, client: BleakClient) -> None:
+        """Subscribe to the Heart Rate Service, then start the ECG stream if the strap can."""
+        await self.heart_rate.subscribe(link, client)
+        self.active = False
         self._detector = StreamingRPeakDetector(pmd.ECG_SAMPLE_RATE_HZ)
         self._t0_s = None
         self._last_peak = None
         if client.services.get_characteristic(pmd.PMD_CONTROL_POINT_UUID) is None:
             log.warning("%s has no Polar PMD service: using its own RR", client.address)
             return
+        on_control = functools.partial(self._on_control, link)
+        on_frame = functools.partial(self._on_frame, link)
         try:
-            await client.start_notify(
-                pmd.PMD_CONTROL_POINT_UUID, self.bound(client, self._on_control)
-            )
-            await client.start_notify(pmd.PMD_DATA_UUID, self.bound(client, self._on_frame))
+            await client.start_notify(pmd.PMD_CONTROL_POINT_UUID, link.bound(client, on_control))
+            await client.start_notify(pmd.PMD_DATA_UUID, link.bound(client, on_frame))
             await client.write_gatt_char(pmd.PMD_CONTROL_POINT_UUID, pmd.start_command(), True)
             reply = await asyncio.wait_for(self._replies.get(), START_REPLY_TIMEOUT_S)
         except (BleakError, TimeoutError) as exc:
             log.warning("ECG start failed (%s): using the strap's own RR", exc)
             return
-        self.ecg_active = reply.ok or reply.status == 0x06  # 6: already streaming
-        if not self.ecg_active:
+        self.active = reply.ok or reply.status == 0x06  # 6: already streaming
+        if not self.active:
             log.warning("the strap refused the ECG start (status %d)", reply.status)
 
-    async def aclose(self) -> None:
-        client = self.client
-        if client is not None and self.ecg_active:
+    async def release(self, client: BleakClient) -> None:
+        """Stop the ECG stream on the strap (it would otherwise stream on after we leave)."""
+        if self.active:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     client.write_gatt_char(pmd.PMD_CONTROL_POINT_UUID, pmd.stop_command(), True),
-                    2.0,
+                    STOP_TIMEOUT_S,
                 )
-        await super().aclose()
 
     # -- callbacks ------------------------------------------------------------------------
 
-    def _on_control(self, _sender: BleakGATTCharacteristic, data: bytearray) -> None:
+    def _on_control(
+        self, link: StrapLink, _sender: BleakGATTCharacteristic, data: bytearray
+    ) -> None:
         try:
             self._replies.put_nowait(pmd.parse_control_response(data))
         except MalformedPacketError:
-            self.malformed_packets += 1
+            link.count_malformed()
 
-    def _on_frame(self, _sender: BleakGATTCharacteristic, data: bytearray) -> None:
-        arrival_s = self.clock_s()
+    def _on_frame(self, link: StrapLink, _sender: BleakGATTCharacteristic, data: bytearray) -> None:
+        arrival_s = link.clock_s()
         try:
             frame = pmd.parse_frame(data)
         except MalformedPacketError:
-            self.malformed_packets += 1
+            link.count_malformed()
             return
         if not frame.supported or frame.measurement_type != pmd.MeasurementType.ECG:
             self.skipped_frames += 1
@@ -135,20 +148,20 @@ class PolarEcgSource(StrapSource):
         samples = [float(v) for v in frame.samples if isinstance(v, int)]
         if not samples:
             return
-        self.ecg_frames += 1
+        self.frames += 1
         if self._t0_s is None:
             self._t0_s = arrival_s - (len(samples) - 1) / pmd.ECG_SAMPLE_RATE_HZ
         for peak in self._detector.push(samples):
-            self._on_peak(peak)
+            self._on_peak(link, peak)
 
-    def _on_peak(self, peak: int) -> None:
+    def _on_peak(self, link: StrapLink, peak: int) -> None:
         previous, self._last_peak = self._last_peak, peak
         if previous is None or self._t0_s is None:
             return
         rr_ms = (peak - previous) * 1000.0 / pmd.ECG_SAMPLE_RATE_HZ
         t_s = self._t0_s + peak / pmd.ECG_SAMPLE_RATE_HZ
         self._cross_check(t_s, rr_ms)
-        self._queue.put_nowait(RRNotification(arrival_s=t_s, rr_ms=(rr_ms,), contact=self.contact))
+        link.emit(RRNotification(arrival_s=t_s, rr_ms=(rr_ms,), contact=link.contact))
 
     def _cross_check(self, t_s: float, rr_ms: float) -> None:
         times = [t for t, _ in self._strap_beats]
@@ -161,19 +174,27 @@ class PolarEcgSource(StrapSource):
         else:
             self.rr_disagreements += 1
 
-    def _on_measurement(self, sender: BleakGATTCharacteristic, data: bytearray) -> None:
-        if not self.ecg_active:
-            super()._on_measurement(sender, data)
+    def _on_strap_rr(self, link: StrapLink, notification: RRNotification) -> None:
+        """The strap's own RR: the beats while the ECG is off, the cross-check while it runs."""
+        if not self.active:
+            link.emit(notification)
             return
-        arrival_s = self.clock_s()
-        try:
-            measurement = parse_heart_rate_measurement(data)
-        except MalformedPacketError:
-            self.malformed_packets += 1
-            return
-        if measurement.contact is not self.contact:
-            self.contact = measurement.contact
-            self._queue.put_nowait(self._status(DeviceState.CONNECTED))
-        for beat in self._strap_clock.place(arrival_s, measurement.rr_ms):
+        for beat in self._strap_clock.place(notification.arrival_s, notification.rr_ms):
             self._strap_beats.append((beat.t_s, beat.rr_ms))
         del self._strap_beats[:-64]
+
+
+class PolarEcgSource(StrapSource):
+    """A Polar H10 whose beats come from R peaks in its ECG stream.
+
+    Args:
+        target: ``auto``, an address or a name.
+        **options: As for :class:`~hrvcalm.devices.ble.source.StrapSource`.
+
+    Attributes:
+        ecg: The ECG stream the link subscribes to (its state and counters).
+    """
+
+    def __init__(self, target: str, **options: Any) -> None:
+        self.ecg = PolarEcgStream()
+        super().__init__(target, subscription=self.ecg, **options)

@@ -13,7 +13,7 @@ import math
 from collections.abc import AsyncIterator
 
 from hrvcalm.devices.base import Source, SourceEvent
-from hrvcalm.devices.pacing import Pacer
+from hrvcalm.devices.playback import PlaybackClock
 from hrvcalm.events import Contact, DeviceState, DeviceStatus, RRNotification
 from hrvcalm.recordings.base import Recording
 
@@ -63,22 +63,22 @@ class ReplaySource(Source):
         self.recording = recording
         self.spec = f"replay:{recording.path}"
         self.name = f"replay: {recording.path.name}"
-        self._pacer = Pacer(speed)
+        self._playback = PlaybackClock(speed)
         self._notifications = notifications_from(recording)
 
     @property
     def speed(self) -> float:
-        return self._pacer.speed
+        return self._playback.speed
 
     def clock_s(self) -> float:
-        return self._pacer.now_s()
+        return self._playback.now_s()
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         yield DeviceStatus(DeviceState.CONNECTING, self.name, at_s=0.0)
-        self._pacer.start(0.0)
+        self._playback.start(0.0)
         yield DeviceStatus(DeviceState.CONNECTED, self.name, contact=Contact.DETECTED, at_s=0.0)
         for notification in self._notifications:
-            await self._pacer.wait_until(notification.arrival_s)
+            await self._playback.wait_until(notification.arrival_s)
             yield notification
 
     def __repr__(self) -> str:

@@ -43,8 +43,8 @@ import random
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-from hrvcalm.devices.base import Source, SourceEvent
-from hrvcalm.devices.pacing import Pacer
+from hrvcalm.devices.base import FollowsPacer, Source, SourceEvent
+from hrvcalm.devices.playback import PlaybackClock
 from hrvcalm.events import Contact, DeviceState, DeviceStatus, RRNotification
 
 #: Amplitude of the spontaneous 0.1 Hz baroreflex (Mayer) wave, bpm.
@@ -147,7 +147,7 @@ def simulated_beats(
         yield t, rr
 
 
-class SimulatedStrap(Source):
+class SimulatedStrap(Source, FollowsPacer):
     """A seeded simulated strap (see the module docstring).
 
     Args:
@@ -159,15 +159,15 @@ class SimulatedStrap(Source):
         self.settings = settings
         self.spec = "sim"
         self.name = f"Simulated strap ({settings.breaths_bpm:g} breaths/min)"
-        self._pacer = Pacer(speed)
+        self._playback = PlaybackClock(speed)
         self._breath = Breath(settings.breaths_bpm, settings.rsa_amplitude_bpm)
 
     @property
     def speed(self) -> float:
-        return self._pacer.speed
+        return self._playback.speed
 
     def clock_s(self) -> float:
-        return self._pacer.now_s()
+        return self._playback.now_s()
 
     def follow_breathing(self, rate_bpm: float, at_s: float | None = None) -> None:
         """Breathe at the pacer's ``rate_bpm`` (breaths/min) from now on (if ``follow``).
@@ -191,7 +191,7 @@ class SimulatedStrap(Source):
         rng = random.Random(self.settings.seed + 1)
         end_s = math.inf if self.settings.minutes is None else 60.0 * self.settings.minutes
         yield DeviceStatus(DeviceState.CONNECTING, self.name, at_s=0.0)
-        self._pacer.start(0.0)
+        self._playback.start(0.0)
         yield DeviceStatus(
             DeviceState.CONNECTED, self.name, battery_pct=90, contact=Contact.DETECTED, at_s=0.0
         )
@@ -204,7 +204,7 @@ class SimulatedStrap(Source):
                 batch.append(next_beat[1])
                 next_beat = next(beats)
             arrival = tick + rng.uniform(0.02, 0.08)
-            await self._pacer.wait_until(arrival)
+            await self._playback.wait_until(arrival)
             hr = round(60_000.0 / batch[-1]) if batch else None
             yield RRNotification(arrival, tuple(batch), hr_bpm=hr, contact=Contact.DETECTED)
             tick += 1

@@ -14,10 +14,10 @@ and no page is connected any more (a page still open may give its "after" rating
 Observers (:class:`SessionObserver`) see every published message and are flushed once a
 second and at the end: this is how ``--jsonl`` printing and the session store attach.
 
-Pacer changes are passed on to a source that can follow them (the simulator's
-``follow_breathing``). A session whose practice is ``resonance`` is driven by a
-:class:`~hrvcalm.server.resonance.ResonanceRunner`: it sets the pacer step by step and ends
-with a ``resonance`` result message.
+Pacer changes are passed on to a source that follows the pacer
+(:class:`~hrvcalm.devices.base.FollowsPacer`, the simulator). A session whose practice is
+``resonance`` is driven by a :class:`~hrvcalm.server.resonance.ResonanceRunner`: it sets the
+pacer step by step and ends with a ``resonance`` result message.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.pipeline import LivePipeline
 from hrvcalm.core.resonance import Protocol as ResonanceProtocol
 from hrvcalm.core.session import Phase, SessionState
-from hrvcalm.devices.base import Source
+from hrvcalm.devices.base import FollowsPacer, Source
 from hrvcalm.errors import HrvcalmError
 from hrvcalm.events import Beat, DeviceStatus, Metrics
 from hrvcalm.server import messages
@@ -203,13 +203,12 @@ class LiveSession:
 
     def set_pacer(self, rate_bpm: float | None, inhale_ratio: float | None = None) -> PacerSettings:
         """Change the pacer (``None`` keeps a setting), restart its cycle now, publish it and
-        let a source that can follow the pacer (the simulator) breathe at the new rate."""
+        let a source that follows the pacer (:class:`FollowsPacer`) breathe at the new rate."""
         rate = self.pacer.rate_bpm if rate_bpm is None else rate_bpm
         ratio = self.pacer.inhale_ratio if inhale_ratio is None else inhale_ratio
         self.pacer = PacerSettings(rate_bpm=rate, inhale_ratio=ratio, t0_s=self._wall_clock())
-        follow = getattr(self.source, "follow_breathing", None)
-        if callable(follow):
-            follow(rate, self.source.clock_s())
+        if isinstance(self.source, FollowsPacer):
+            self.source.follow_breathing(rate, self.source.clock_s())
         self.hub.publish(messages.pacer(self.pacer))
         return self.pacer
 

@@ -32,7 +32,7 @@ from bumble.core import AdvertisingData
 from bumble.device import Connection, Device
 
 from hrvcalm.core import pmd
-from hrvcalm.devices.pacing import Pacer
+from hrvcalm.devices.playback import PlaybackClock
 from hrvcalm.devices.virtual.air import VirtualAir
 
 #: Advertising interval of the virtual strap, ms (short, so tests connect fast).
@@ -142,7 +142,7 @@ class VirtualStrap:
         self.name = name
         self.rr_1024 = rr_to_1024(rr_ms)
         self.notifications = schedule(self.rr_1024)
-        self.pacer = Pacer(speed)
+        self.playback = PlaybackClock(speed)
         self.drop_at_s = drop_at_s
         self.drop_for_s = drop_for_s
         self.battery_pct = battery_pct
@@ -289,33 +289,33 @@ class VirtualStrap:
 
     def clock_s(self) -> float:
         """The strap's recording time, s (0 until playback starts)."""
-        return self.pacer.now_s()
+        return self.playback.now_s()
 
     # -- playback --------------------------------------------------------------------------
 
     async def _play(self) -> None:
         await self._started.wait()
-        self.pacer.start(0.0)
+        self.playback.start(0.0)
         self._tasks.append(asyncio.create_task(self._play_ecg()))
         back_at = math.inf
         dropped = False
         for k, note in enumerate(self.notifications):
             if self.drop_at_s is not None and not dropped and note.t_s > self.drop_at_s:
-                await self.pacer.wait_until(self.drop_at_s)
+                await self.playback.wait_until(self.drop_at_s)
                 dropped = True
                 back_at = self.drop_at_s + self.drop_for_s
                 await self.vanish()
             if not self._present and note.t_s >= back_at:
-                await self.pacer.wait_until(back_at)
+                await self.playback.wait_until(back_at)
                 await self.appear()
-            await self.pacer.wait_until(note.t_s)
+            await self.playback.wait_until(note.t_s)
             self._update_battery(note.t_s)
             if not self._present:
                 continue
             hr = round(60.0 * 1024 / note.rr_1024[-1]) if note.rr_1024 else self._last_hr()
             energy = int(note.t_s // 10) if k % ENERGY_EVERY == 0 else None
             await self.send_hrm(encode_hrm(note.rr_1024, hr, energy), note)
-        await self.pacer.wait_until(self.notifications[-1].t_s + NOTIFY_PERIOD_S / 2)
+        await self.playback.wait_until(self.notifications[-1].t_s + NOTIFY_PERIOD_S / 2)
         self.finished.set()
 
     def _last_hr(self) -> int:
@@ -359,7 +359,7 @@ class VirtualStrap:
         frame = 0
         while (frame + 1) * period_s <= end_s:
             t_last = (frame + 1) * period_s
-            await self.pacer.wait_until(t_last)
+            await self.playback.wait_until(t_last)
             if self.ecg_streaming and self._present:
                 first = frame * ECG_SAMPLES_PER_FRAME
                 times = [

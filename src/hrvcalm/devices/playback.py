@@ -1,4 +1,8 @@
-"""Real-time pacing shared by sources that play back time (replay, simulator)."""
+"""The playback clock shared by sources that play back time (replay, simulator, virtual strap).
+
+Source time (a recording's seconds) runs ``speed`` times faster than the event loop's clock;
+:meth:`PlaybackClock.wait_until` sleeps until a source time is due.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import asyncio
 import math
 
 
-class Pacer:
+class PlaybackClock:
     """Maps source time to wall-clock time at a speed factor.
 
     Args:
