@@ -9,6 +9,9 @@
 - ``wfdb``: PhysioNet beat-annotation files (``100.atr``, ``nsr001.ecg``, ``100.qrs``).
 - ``fit``: Garmin FIT activity files (``hrv`` messages).
 - ``polar-sensor-logger``: Polar Sensor Logger RR, HR, ECG and PPI exports.
+- ``hrv-logger``: HRV Logger ``date,rr,since start`` exports.
+- ``empatica-ibi``: Empatica E4 ``IBI.csv``.
+- ``zip``: an archive of recordings (Elite HRV exports), one reading per member.
 
 Layouts, units and clocks of every format: ``docs/formats.md``.
 
@@ -33,6 +36,13 @@ from hrvcalm.recordings.polar_sensor_logger import (
     read_polar_sensor_logger,
 )
 from hrvcalm.recordings.rr_text import read_rr_text
+from hrvcalm.recordings.text_exports import (
+    looks_like_empatica_ibi,
+    looks_like_hrv_logger,
+    read_empatica_ibi,
+    read_hrv_logger,
+    read_zip,
+)
 from hrvcalm.recordings.wfdb_annotations import (
     ANNOTATION_EXTENSIONS,
     SIGNAL_EXTENSIONS,
@@ -42,7 +52,17 @@ from hrvcalm.recordings.wfdb_annotations import (
 
 __all__ = ["FORMATS", "BadValue", "Recording", "detect_format", "read_recording"]
 
-FORMATS = ("rr", "csv", "hrm", "wfdb", "fit", "polar-sensor-logger")
+FORMATS = (
+    "rr",
+    "csv",
+    "hrm",
+    "wfdb",
+    "fit",
+    "polar-sensor-logger",
+    "hrv-logger",
+    "empatica-ibi",
+    "zip",
+)
 """Names accepted by ``read_recording(..., format=...)``."""
 
 _READERS: dict[str, Callable[[Path], Recording]] = {
@@ -52,6 +72,9 @@ _READERS: dict[str, Callable[[Path], Recording]] = {
     "wfdb": read_wfdb_annotations,
     "fit": read_fit,
     "polar-sensor-logger": read_polar_sensor_logger,
+    "hrv-logger": read_hrv_logger,
+    "empatica-ibi": read_empatica_ibi,
+    "zip": read_zip,
 }
 _HEAD_BYTES = 65536
 
@@ -86,10 +109,11 @@ def detect_format(path: Path) -> str:
     """Guess a file's format from its content and extension.
 
     Order: ``.hea`` (and ``.dat`` with a header beside it) -> ``wfdb`` (the reader explains
-    that it is a signal record); a FIT header or ``.fit`` -> ``fit``; binary content ->
+    that it is a signal record); a FIT header or ``.fit`` -> ``fit``; a zip -> ``zip``;
+    binary content ->
     ``wfdb`` if it is named like or shaped like a beat-annotation file; a first line
-    ``Phone timestamp;...`` ->
-    ``polar-sensor-logger``; ``[Params]``/``[HRData]`` or ``.hrm`` -> ``hrm``; ``.csv``,
+    ``Phone timestamp;...`` -> ``polar-sensor-logger``; ``<unix s>, IBI`` -> ``empatica-ibi``;
+    ``date,rr,...`` -> ``hrv-logger``; ``[Params]``/``[HRData]`` or ``.hrm`` -> ``hrm``; ``.csv``,
     ``.tsv`` or several columns a line -> ``csv``; else ``rr``.
 
     Args:
@@ -115,6 +139,8 @@ def detect_format(path: Path) -> str:
         return "wfdb"
     if looks_like_fit(head) or suffix == "fit":
         return "fit"
+    if head.startswith(b"PK\x03\x04") or suffix == "zip":
+        return "zip"
     if looks_binary(head):
         named = suffix in ANNOTATION_EXTENSIONS or suffix in SIGNAL_EXTENSIONS or has_header
         if suffix and (named or looks_like_annotations(path)):
@@ -128,6 +154,10 @@ def detect_format(path: Path) -> str:
     lines = [s.strip() for s in text.splitlines()]
     if lines and looks_like_polar_sensor_logger(lines[0]):
         return "polar-sensor-logger"
+    if lines and looks_like_empatica_ibi(lines[0]):
+        return "empatica-ibi"
+    if lines and looks_like_hrv_logger(lines[0]):
+        return "hrv-logger"
     if any(s.lower() in ("[params]", "[hrdata]") for s in lines) or suffix == "hrm":
         return "hrm"
     if suffix in ("csv", "tsv"):
