@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from hrvcalm.core.analysis import Analysis
@@ -121,4 +122,46 @@ def analysis_table(recording: Recording, analysis: Analysis) -> str:
         "'-' = not enough clean beats in the window to compute the metric. "
         "Summary coherence and resp_rate_bpm: medians over the windows."
     )
+    return "\n".join(lines)
+
+
+#: Columns of a batch row before the metrics.
+BATCH_ID_COLUMNS = ("path", "format", "start_time", "n_intervals", "duration_s", "n_artifacts")
+
+
+def batch_rows(recording: Recording, analysis: Analysis, per_window: bool) -> list[dict[str, Any]]:
+    """Rows of one recording in ``hrvcalm analyze PATH...``: its summary, or one per window.
+
+    Every row starts with the file (``path``, ``format``, ``start_time`` ISO 8601 or ``None``,
+    ``n_intervals``, ``duration_s``, ``n_artifacts``); window rows add ``start_s``, ``end_s``.
+    """
+    head: dict[str, Any] = {
+        "path": str(recording.path),
+        "format": recording.format,
+        "start_time": recording.start_time.isoformat() if recording.start_time else None,
+        "n_intervals": len(recording),
+        "duration_s": round(recording.duration_s, 3),
+        "n_artifacts": analysis.n_artifacts,
+    }
+    if not per_window:
+        return [{**head, **_metric_values(analysis.summary)}]
+    return [
+        {**head, "start_s": w.start_s, "end_s": w.end_s, **_metric_values(w.metrics)}
+        for w in analysis.windows
+    ]
+
+
+def batch_table(rows: list[dict[str, Any]]) -> str:
+    """The batch rows as a text table: file name, window (if any) and the main metrics."""
+    windowed = any("start_s" in row for row in rows)
+    name_width = max([len(Path(str(r["path"])).name) for r in rows] + [4])
+    header = f"{'file':<{name_width}}  " + ("   window          " if windowed else "")
+    header += "  ".join(f"{title:>9}" for _, title, _ in _TABLE_COLUMNS)
+    lines = [header]
+    for row in rows:
+        line = f"{Path(str(row['path'])).name:<{name_width}}  "
+        if windowed:
+            line += f"{_clock(row['start_s']):>8}-{_clock(row['end_s']):>8}  "
+        line += "  ".join(f"{_cell(row.get(key), d):>9}" for key, _, d in _TABLE_COLUMNS)
+        lines.append(line)
     return "\n".join(lines)

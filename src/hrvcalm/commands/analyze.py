@@ -16,11 +16,23 @@ from hrvcalm.errors import UsageError
 #: Windows above which a progress bar is shown on a terminal.
 PROGRESS_MIN_WINDOWS = 200
 
+#: Analysis window when ``--window`` is not given, s.
+DEFAULT_WINDOW_S = 300.0
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("analyze", help="offline HRV analysis of a recording")
-    p.add_argument("path", help="recording file")
-    p.add_argument("--window", type=positive_number, default=300.0, help="window length, s")
+    p = sub.add_parser("analyze", help="offline HRV analysis of recordings")
+    p.add_argument(
+        "path",
+        nargs="+",
+        help="recording file; several files or folders: one table, a row per file",
+    )
+    p.add_argument(
+        "--window",
+        type=positive_number,
+        default=None,
+        help=f"window length, s (default {DEFAULT_WINDOW_S:g}); several files: a row per window",
+    )
     p.add_argument("--step", type=positive_number, help="step between windows, s (default: window)")
     p.add_argument(
         "--psd", choices=("welch", "lomb"), default="welch", help="spectral method (default welch)"
@@ -28,7 +40,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-correction", action="store_true", help="keep every interval")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--report", metavar="FILE.html", help="also write an HTML report with plots")
-    p.add_argument("--format", help="override format detection (rr, csv, hrm, wfdb)")
+    p.add_argument("--format", help="override format detection (see docs/formats.md)")
+    p.add_argument("--csv", metavar="FILE", help="several files: write the table as CSV to FILE")
     p.set_defaults(handler=run)
 
 
@@ -57,9 +70,45 @@ def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several paths, a folder, a zip archive or ``--csv``: the batch table, not one report."""
+    if len(args.path) > 1 or args.csv is not None:
+        return True
+    path = Path(args.path[0])
+    if path.is_dir():
+        return True
+    if args.format is not None:
+        return bool(args.format.strip().lower() == "zip")
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     from hrvcalm.recordings import read_recording
 
+    per_window = args.window is not None
+    if args.window is None:
+        args.window = DEFAULT_WINDOW_S
+    if _is_batch(args):
+        from hrvcalm.commands.analyze_batch import Settings, run_batch
+
+        if args.report:
+            raise UsageError("--report takes one recording; with several use --csv or --json")
+        batch = Settings(
+            format=args.format,
+            window_s=args.window,
+            step_s=args.step if args.step is not None else args.window,
+            psd=args.psd,
+            correction=not args.no_correction,
+            per_window=per_window,
+        )
+        return run_batch(list(args.path), batch, args.csv, args.json)
+    args.path = args.path[0]
     report = Path(args.report) if args.report else None
     if report is not None and not report.parent.is_dir():
         raise UsageError(f"--report {args.report}: folder {report.parent} does not exist")

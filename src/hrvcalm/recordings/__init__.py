@@ -7,6 +7,13 @@
 - ``csv``: delimited time and RR columns, header or not (strap loggers).
 - ``hrm``: Polar HRM exports recorded with R-R on (``Interval=238``).
 - ``wfdb``: PhysioNet beat-annotation files (``100.atr``, ``nsr001.ecg``, ``100.qrs``).
+- ``fit``: Garmin FIT activity files (``hrv`` messages).
+- ``polar-sensor-logger``: Polar Sensor Logger RR, HR, ECG and PPI exports.
+- ``hrv-logger``: HRV Logger ``date,rr,since start`` exports.
+- ``empatica-ibi``: Empatica E4 ``IBI.csv``.
+- ``zip``: an archive of recordings (Elite HRV exports), one reading per member.
+
+Layouts, units and clocks of every format: ``docs/formats.md``.
 
 Every failure is a one-line :class:`~hrvcalm.errors.RecordingError` naming the file (and the
 line); bad values inside a good file are skipped and listed in ``Recording.bad_values``.
@@ -22,8 +29,20 @@ from hrvcalm.errors import RecordingError
 from hrvcalm.recordings._common import check_file, looks_binary, one_line, parse_number
 from hrvcalm.recordings.base import BadValue, Recording
 from hrvcalm.recordings.csv_rr import read_csv_rr
+from hrvcalm.recordings.fit import looks_like_fit, read_fit
 from hrvcalm.recordings.hrm import read_hrm
+from hrvcalm.recordings.polar_sensor_logger import (
+    looks_like_polar_sensor_logger,
+    read_polar_sensor_logger,
+)
 from hrvcalm.recordings.rr_text import read_rr_text
+from hrvcalm.recordings.text_exports import (
+    looks_like_empatica_ibi,
+    looks_like_hrv_logger,
+    read_empatica_ibi,
+    read_hrv_logger,
+    read_zip,
+)
 from hrvcalm.recordings.wfdb_annotations import (
     ANNOTATION_EXTENSIONS,
     SIGNAL_EXTENSIONS,
@@ -33,7 +52,17 @@ from hrvcalm.recordings.wfdb_annotations import (
 
 __all__ = ["FORMATS", "BadValue", "Recording", "detect_format", "read_recording"]
 
-FORMATS = ("rr", "csv", "hrm", "wfdb")
+FORMATS = (
+    "rr",
+    "csv",
+    "hrm",
+    "wfdb",
+    "fit",
+    "polar-sensor-logger",
+    "hrv-logger",
+    "empatica-ibi",
+    "zip",
+)
 """Names accepted by ``read_recording(..., format=...)``."""
 
 _READERS: dict[str, Callable[[Path], Recording]] = {
@@ -41,6 +70,11 @@ _READERS: dict[str, Callable[[Path], Recording]] = {
     "csv": read_csv_rr,
     "hrm": read_hrm,
     "wfdb": read_wfdb_annotations,
+    "fit": read_fit,
+    "polar-sensor-logger": read_polar_sensor_logger,
+    "hrv-logger": read_hrv_logger,
+    "empatica-ibi": read_empatica_ibi,
+    "zip": read_zip,
 }
 _HEAD_BYTES = 65536
 
@@ -75,8 +109,11 @@ def detect_format(path: Path) -> str:
     """Guess a file's format from its content and extension.
 
     Order: ``.hea`` (and ``.dat`` with a header beside it) -> ``wfdb`` (the reader explains
-    that it is a signal record); binary content -> ``wfdb`` if it is named like or shaped
-    like a beat-annotation file; ``[Params]``/``[HRData]`` or ``.hrm`` -> ``hrm``; ``.csv``,
+    that it is a signal record); a FIT header or ``.fit`` -> ``fit``; a zip -> ``zip``;
+    binary content ->
+    ``wfdb`` if it is named like or shaped like a beat-annotation file; a first line
+    ``Phone timestamp;...`` -> ``polar-sensor-logger``; ``<unix s>, IBI`` -> ``empatica-ibi``;
+    ``date,rr,...`` -> ``hrv-logger``; ``[Params]``/``[HRData]`` or ``.hrm`` -> ``hrm``; ``.csv``,
     ``.tsv`` or several columns a line -> ``csv``; else ``rr``.
 
     Args:
@@ -100,6 +137,10 @@ def detect_format(path: Path) -> str:
         raise RecordingError(path, f"cannot be read: {one_line(exc.strerror or str(exc))}") from exc
     if suffix == "hea" or (suffix == "dat" and has_header):
         return "wfdb"
+    if looks_like_fit(head) or suffix == "fit":
+        return "fit"
+    if head.startswith(b"PK\x03\x04") or suffix == "zip":
+        return "zip"
     if looks_binary(head):
         named = suffix in ANNOTATION_EXTENSIONS or suffix in SIGNAL_EXTENSIONS or has_header
         if suffix and (named or looks_like_annotations(path)):
@@ -111,6 +152,12 @@ def detect_format(path: Path) -> str:
         )
     text = _decode_head(head)
     lines = [s.strip() for s in text.splitlines()]
+    if lines and looks_like_polar_sensor_logger(lines[0]):
+        return "polar-sensor-logger"
+    if lines and looks_like_empatica_ibi(lines[0]):
+        return "empatica-ibi"
+    if lines and looks_like_hrv_logger(lines[0]):
+        return "hrv-logger"
     if any(s.lower() in ("[params]", "[hrdata]") for s in lines) or suffix == "hrm":
         return "hrm"
     if suffix in ("csv", "tsv"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,8 @@ class Recording:
         bad_values: Values skipped inside the file, with their line numbers.
         resolution_ms: The timing resolution of the intervals if known (1000/fs for WFDB).
         notes: Facts about the file worth telling a user (sampling rate, device, date).
+        start_time: When the recording began, if the file says so (timezone-aware when the
+            file states the zone or uses UTC, e.g. FIT, Empatica; naive local time otherwise).
     """
 
     path: Path
@@ -53,6 +56,7 @@ class Recording:
     bad_values: tuple[BadValue, ...] = ()
     resolution_ms: float | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    start_time: datetime | None = None
 
     @property
     def beat_times_s(self) -> FloatArray:

@@ -46,6 +46,11 @@ def read_rr_text(path: Path) -> Recording:
     cleaned = clean_rr(path, cells, unit=unit if unit in ("ms", "s") else None, hint=hint)
     if header is not None:
         notes["header"] = header
+    from hrvcalm.recordings.text_exports import start_from_name
+
+    start = start_from_name(path)
+    if start is not None:
+        notes["start_time"] = f"{start.isoformat()} (from the file name, as Elite HRV names them)"
     notes.update(cleaned.notes)
     return Recording(
         path=path,
@@ -53,6 +58,7 @@ def read_rr_text(path: Path) -> Recording:
         rr_ms=cleaned.rr_ms,
         bad_values=cleaned.bad_values,
         notes=notes,
+        start_time=start,
     )
 
 
