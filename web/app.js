@@ -19,13 +19,15 @@ import {
   LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor, suggestNextMinutes,
 } from "./practices.js";
 import {
-  DASH, RATIO_CHOICES, coherencePct, describeDevice, formatNumber, formatRate, formatRemaining,
-  formatTimer, ratioLabel,
+  DASH, RATIO_CHOICES, breathingRateText, coherencePct, coherenceZone, describeDevice,
+  formatNumber, formatRate, formatRemaining, formatTimer, ratioLabel, relaxationWords,
 } from "./format.js";
 
 const PROTOCOL = 1;
 const ERROR_SHOW_MS = 10000;
 const LEAD_IN_S = 3;
+/** How long the page waits for the server to confirm a start before it shows setup again. */
+const START_ANSWER_MS = 3000;
 /** No beat for this long (wall clock) while the strap says "connected": signal lost. */
 const NO_BEATS_MS = 8000;
 const PREFS_KEY = "hrvcalm.practice.prefs";
@@ -55,18 +57,22 @@ const el = {
   remaining: $("remaining"),
   start: $("start"),
   stop: $("stop"),
+  newSession: $("new-session"),
   signal: $("signal"),
   readings: $("readings"),
   hr: $("hr"),
   rmssd: $("rmssd"),
   rmssdHint: $("rmssd-hint"),
   coherence: $("coherence"),
+  coherenceZone: $("coherence-zone"),
   coherenceHint: $("coherence-hint"),
   coherenceMeter: $("coherence-meter"),
-  coherenceFill: $("coherence-fill"),
   relaxation: $("relaxation"),
   relaxationMeter: $("relaxation-meter"),
   relaxationFill: $("relaxation-fill"),
+  relaxationWords: $("relaxation-words"),
+  breathingRate: $("breathing-rate"),
+  breathingHint: $("breathing-hint"),
   trace: $("hr-trace"),
   before: $("ratings-before"),
   after: $("ratings-after"),
@@ -93,9 +99,12 @@ const state = {
   choice: { practice: prefs.practice, minutes: prefs.minutes },
   device: { state: null, contact: null },
   lastBeatMs: null,
+  respRateBpm: null,
   online: false,
   rateDragging: false,
   leadInEndsMs: null,
+  /** When `start` was sent and the server has not answered yet (performance.now() ms). */
+  startSentMs: null,
   cues: [],
   cueIndex: -2,
   cueKey: "",
@@ -143,10 +152,18 @@ const handlers = {
     el.rmssd.textContent = formatNumber(msg.rmssd_ms, 1);
     el.rmssdHint.hidden = typeof msg.rmssd_ms === "number";
     el.coherence.textContent = formatNumber(msg.coherence, 1);
-    el.coherenceHint.hidden = typeof msg.coherence === "number";
-    setMeter(el.coherenceMeter, el.coherenceFill, coherencePct(msg.coherence));
+    const zone = coherenceZone(msg);
+    el.coherenceZone.textContent = zone ?? DASH;
+    el.coherenceZone.dataset.zone = zone ?? "";
+    el.coherenceMeter.dataset.zone = zone ?? "";
+    el.coherenceMeter.setAttribute("aria-valuenow", String(Math.round(coherencePct(msg.coherence))));
+    el.coherenceMeter.setAttribute("aria-valuetext", zone ?? "not yet known");
+    el.coherenceHint.hidden = zone !== null;
     el.relaxation.textContent = formatNumber(msg.relaxation, 0);
+    el.relaxationWords.textContent = relaxationWords(msg.relaxation);
     setMeter(el.relaxationMeter, el.relaxationFill, typeof msg.relaxation === "number" ? msg.relaxation : 0);
+    state.respRateBpm = typeof msg.resp_rate_bpm === "number" ? msg.resp_rate_bpm : null;
+    drawBreathingRate();
   },
 
   device(msg) {
@@ -174,6 +191,7 @@ const handlers = {
       el.rate.setAttribute("aria-valuetext", formatRate(msg.rate_bpm));
     }
     if (document.activeElement !== el.ratio) el.ratio.value = ratioLabel(state.pacer.inhaleRatio);
+    drawBreathingRate();
   },
 
   session(msg) {
@@ -196,6 +214,7 @@ const handlers = {
     } else {
       state.leadInEndsMs = null;
     }
+    if (state.session.phase !== "ready") state.startSentMs = null;
     if (previous === "running" && state.session.phase === "ended") endOfSession();
     applyRatings(state.session.ratings);
     applyPhase();
@@ -240,6 +259,13 @@ function setOnline(status) {
   }
   applyPhase();
   updateSignal();
+}
+
+/** The measured breathing rate next to the pacer's (the pacer's only while it is shown). */
+function drawBreathingRate() {
+  const text = breathingRateText(state.respRateBpm, guideOn() ? state.pacer.rateBpm : null);
+  if (el.breathingRate.textContent !== text) el.breathingRate.textContent = text;
+  el.breathingHint.hidden = state.respRateBpm !== null;
 }
 
 function setMeter(meter, fill, pct) {
@@ -305,23 +331,31 @@ function applyPhase() {
   const phase = state.session.phase;
   const leadIn = state.leadInEndsMs !== null;
   el.phaseLabel.textContent = leadIn ? "Settling in" : (PHASE_LABELS[phase] ?? "Session");
+  const starting = state.startSentMs !== null && performance.now() - state.startSentMs < START_ANSWER_MS;
+  const view = leadIn || starting || phase === "running" ? "practice" : phase === "ended" ? "end" : "setup";
   el.start.disabled = !state.online || phase !== "ready" || leadIn;
   el.stop.disabled = !state.online || phase !== "running";
-  el.setup.hidden = phase !== "ready" && phase !== null;
+  // One button at a time: Start to begin, Stop during the practice, New session at the end.
+  el.start.hidden = view !== "setup";
+  el.stop.hidden = view !== "practice";
+  el.newSession.hidden = view !== "end";
+  el.newSession.disabled = !state.online;
+  el.setup.hidden = view !== "setup";
   for (const input of el.setup.querySelectorAll("input")) input.disabled = leadIn;
   // Before-ratings are offered until the start; during the practice nothing asks for input.
-  el.before.hidden = !(phase === "ready" || phase === null);
+  el.before.hidden = view !== "setup";
   el.after.hidden = phase !== "ended";
   const isGuided = PRACTICES[currentPractice()]?.guide ?? true;
   el.guideBox.hidden = isGuided || phase === "ended";
   const guide = guideOn();
   trace.showBands = guide;
+  drawBreathingRate();
   $("trace-bands").hidden = !guide;
   el.rate.closest(".rate").hidden = !guide;
   el.ratio.hidden = !guide;
   el.ratio.labels[0].hidden = !guide;
   document.querySelector(".pacer-help").hidden = !guide;
-  el.start.parentElement.hidden = phase === "ended";
+  showView(view);
   document.body.dataset.practice = currentPractice();
   // Find your breathing rate: a fixed length, and the server sets the pace step by step.
   const resonance = isResonance(currentPractice());
@@ -334,6 +368,17 @@ function applyPhase() {
     el.ratio.labels[0].hidden = true;
   }
   el.resonance.hidden = !(resonance && state.resonance !== null && phase !== "ready");
+}
+
+/**
+ * The page's layout for the moment: "setup" (choose, rate, Start), "practice" (lead-in and
+ * practice: the circle in view) or "end". On a change the page goes back to its top, where
+ * the circle is (phones) or from where it stays pinned (laptops).
+ */
+function showView(view) {
+  if (document.body.dataset.view === view) return;
+  document.body.dataset.view = view;
+  if (view !== "setup") window.scrollTo({ top: 0, behavior: "instant" });
 }
 
 /** The step in progress and, at the end, each step's scores and the chosen rate. */
@@ -635,8 +680,10 @@ el.start.addEventListener("click", () => {
     state.leadInEndsMs = null;
     // Restart the pacer's cycle now, so the practice opens with an in-breath.
     send({ type: "set_pacer", rate_bpm: Number(el.rate.value), inhale_ratio: state.pacer.inhaleRatio });
-    send({ type: "start" });
+    // The practice layout holds until the server's answer (or, without one, for a while).
+    if (send({ type: "start" })) state.startSentMs = performance.now();
     applyPhase();
+    setTimeout(applyPhase, START_ANSWER_MS);
   }, LEAD_IN_S * 1000);
 });
 
