@@ -66,7 +66,8 @@ def start_is_visible(page: Any) -> bool:
                 if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
                     return false;
                 }
-                const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+                const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+                const hit = document.elementFromPoint(x, y);
                 return hit === el || el.contains(hit);
             }""",
         )

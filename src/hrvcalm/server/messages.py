@@ -1,13 +1,15 @@
 """Websocket messages: the JSON the server sends and the page commands it accepts.
 
 Every message is a JSON object with a ``type`` (DESIGN.md section 4). Server to page:
-``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error`` and, during a
+``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``summary`` (how the
+session went, at its end), ``error`` and, during a
 ``resonance`` practice (the resonance-frequency assessment), ``resonance`` (the step in
 progress, then every step's scores and the chosen rate; fields in
 :mod:`hrvcalm.server.resonance`). Page to server:
 ``start``, ``stop``, ``set_pacer``, ``rating``, ``configure`` (practice and length, before the
-start). :func:`parse_command` validates a page message
-and raises :class:`CommandError` with a message fit to send back to the page.
+start), ``new_session`` (after the end: the next session, without restarting the server).
+:func:`parse_command` validates a page message and raises :class:`CommandError` with a
+message fit to send back to the page.
 
 Protocol version history: 1 - first version.
 """
@@ -24,6 +26,7 @@ import orjson
 from hrvcalm import __version__
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.session import PRACTICES, Rating, SessionState
+from hrvcalm.core.summary import Summary
 from hrvcalm.events import METRIC_KEYS, Beat, DeviceStatus, Metrics
 
 PROTOCOL_VERSION = 1
@@ -95,11 +98,17 @@ def session(state: SessionState, now_s: float) -> Message:
         "practice": state.practice,
         "elapsed_s": round(state.elapsed_s(now_s), 1),
         "duration_s": state.duration_s,
+        "ended_reason": state.ended_reason,
         "ratings": {
             when: {"pain": r.pain, "stress": r.stress, "note": r.note}
             for when, r in state.ratings.items()
         },
     }
+
+
+def summary(s: Summary) -> Message:
+    """How the session went (:mod:`hrvcalm.core.summary`), sent at its end."""
+    return {"type": "summary", **s.as_json()}
 
 
 def error(message: str) -> Message:
@@ -174,7 +183,12 @@ class Configure:
     minutes: float | None
 
 
-Command = Start | Stop | SetPacer | RatingCommand | Configure
+@dataclass(frozen=True, slots=True)
+class NewSessionCommand:
+    """After the end: open the next session (the server keeps running)."""
+
+
+Command = Start | Stop | SetPacer | RatingCommand | Configure | NewSessionCommand
 
 
 def _number(payload: Message, key: str) -> float | None:
@@ -214,6 +228,8 @@ def parse_command(text: str | bytes) -> Command:
         return Start()
     if kind == "stop":
         return Stop()
+    if kind == "new_session":
+        return NewSessionCommand()
     if kind == "set_pacer":
         rate, ratio = _number(payload, "rate_bpm"), _number(payload, "inhale_ratio")
         if rate is None and ratio is None:
