@@ -16,11 +16,12 @@ import { BreathSound } from "./audio.js";
 import { Speaker } from "./speech.js";
 import { HeartTrace } from "./trace.js";
 import {
-  LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor, suggestNextMinutes,
+  LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor,
 } from "./practices.js";
 import {
-  DASH, RATIO_CHOICES, breathingRateText, coherencePct, coherenceZone, describeDevice,
-  formatNumber, formatRate, formatRemaining, formatTimer, ratioLabel, relaxationWords,
+  DASH, RATIO_CHOICES, ZONES, breathingRateText, coherencePct, coherenceZone, describeDevice,
+  formatDuration, formatNumber, formatRate, formatRemaining, formatScore, formatTimer, ratioLabel,
+  relaxationWords,
 } from "./format.js";
 
 const PROTOCOL = 1;
@@ -57,6 +58,13 @@ const el = {
   remaining: $("remaining"),
   start: $("start"),
   stop: $("stop"),
+  summary: $("summary"),
+  summaryLead: $("summary-lead"),
+  summaryRows: $("summary-rows"),
+  zoneBar: $("zone-bar"),
+  zonesText: $("zones-text"),
+  summaryZones: $("summary-zones"),
+  summaryNext: $("summary-next"),
   newSession: $("new-session"),
   signal: $("signal"),
   readings: $("readings"),
@@ -110,6 +118,8 @@ const state = {
   cueKey: "",
   pendingAfter: null,
   resonance: null,
+  /** The server's `summary` of the session that just ended (null before its end). */
+  summary: null,
   // The last rating this page sent per group ("before"/"after") that the server has not yet
   // echoed back. Until it has, older echoes must not overwrite what the patient just chose.
   unconfirmedRatings: {},
@@ -201,6 +211,7 @@ const handlers = {
       practice: typeof msg.practice === "string" ? msg.practice : state.choice.practice,
       elapsedS: typeof msg.elapsed_s === "number" ? msg.elapsed_s : 0,
       durationS: typeof msg.duration_s === "number" ? msg.duration_s : null,
+      endedReason: typeof msg.ended_reason === "string" ? msg.ended_reason : null,
       receivedMs: performance.now(),
       ratings: msg.ratings && typeof msg.ratings === "object" ? msg.ratings : {},
     };
@@ -216,6 +227,7 @@ const handlers = {
     }
     if (state.session.phase !== "ready") state.startSentMs = null;
     if (previous === "running" && state.session.phase === "ended") endOfSession();
+    if (previous === "ended" && state.session.phase === "ready") freshSession();
     applyRatings(state.session.ratings);
     applyPhase();
     drawTimer();
@@ -224,6 +236,12 @@ const handlers = {
 
   error(msg) {
     showError(String(msg.message ?? "Something went wrong."));
+  },
+
+  summary(msg) {
+    state.summary = msg;
+    drawSummary();
+    applyPhase();
   },
 
   resonance(msg) {
@@ -345,6 +363,7 @@ function applyPhase() {
   // Before-ratings are offered until the start; during the practice nothing asks for input.
   el.before.hidden = view !== "setup";
   el.after.hidden = phase !== "ended";
+  el.summary.hidden = view !== "end" || state.summary === null;
   const isGuided = PRACTICES[currentPractice()]?.guide ?? true;
   el.guideBox.hidden = isGuided || phase === "ended";
   const guide = guideOn();
@@ -379,6 +398,65 @@ function showView(view) {
   if (document.body.dataset.view === view) return;
   document.body.dataset.view = view;
   if (view !== "setup") window.scrollTo({ top: 0, behavior: "instant" });
+}
+
+/** A new session opened (after "New session", here or on another page): start afresh. */
+function freshSession() {
+  state.summary = null;
+  state.resonance = null;
+  state.unconfirmedRatings = {};
+  state.cueKey = "";
+  state.lastBeatMs = null;
+  handlers.metrics({}); // the new session's values come with its own baseline
+}
+
+/** How it went: minutes, start against end, time in each coherence zone, what to try next. */
+function drawSummary() {
+  const s = state.summary;
+  if (!s) return;
+  const name = (PRACTICES[s.practice]?.name ?? "practice").toLowerCase();
+  let lead = `You practised ${formatDuration(60 * (s.minutes ?? 0))} of ${name}.`;
+  if (!s.completed && typeof s.planned_minutes === "number") {
+    lead += s.ended_reason === "source_ended"
+      ? ` The recording ended before the planned ${formatDuration(60 * s.planned_minutes)}.`
+      : ` You stopped before the planned ${formatDuration(60 * s.planned_minutes)}, which is fine.`;
+  }
+  el.summaryLead.textContent = lead;
+  const start = s.start ?? {};
+  const end = s.end ?? {};
+  const before = s.ratings?.before ?? {};
+  const after = s.ratings?.after ?? {};
+  const rows = [
+    ["Heart rate", "bpm", formatNumber(start.mean_hr_bpm, 0), formatNumber(end.mean_hr_bpm, 0)],
+    ["Variability (RMSSD)", "ms", formatNumber(start.rmssd_ms, 0), formatNumber(end.rmssd_ms, 0)],
+    ["Relaxation", "50 = as at the start", formatNumber(start.relaxation, 0), formatNumber(end.relaxation, 0)],
+    ["Pain", "0-10, before → after", formatScore(before.pain), formatScore(after.pain)],
+    ["Stress", "0-10, before → after", formatScore(before.stress), formatScore(after.stress)],
+  ];
+  el.summaryRows.replaceChildren(...rows.map(([label, unit, a, b]) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.append(label, Object.assign(document.createElement("span"), { className: "fine", textContent: ` ${unit}` }));
+    tr.append(th);
+    for (const value of [a, b]) tr.append(Object.assign(document.createElement("td"), { textContent: value }));
+    return tr;
+  }));
+  const zones = s.zones_s ?? {};
+  const total = ZONES.reduce((sum, z) => sum + (zones[z] ?? 0), 0);
+  el.summaryZones.hidden = total <= 0;
+  el.zoneBar.replaceChildren(...ZONES.map((z) => {
+    const part = document.createElement("span");
+    part.dataset.zone = z;
+    part.style.flexGrow = String(zones[z] ?? 0);
+    return part;
+  }));
+  el.zonesText.textContent = ZONES.map((z) => `${z} ${formatTimer(zones[z] ?? 0)}`).join(" · ");
+  const next = Array.isArray(s.next) ? s.next : [];
+  el.summaryNext.replaceChildren(
+    Object.assign(document.createElement("span"), { className: "label", textContent: "Next time" }),
+    ...next.map((t) => Object.assign(document.createElement("span"), { className: "tip", textContent: t })),
+  );
 }
 
 /** The step in progress and, at the end, each step's scores and the chosen rate. */
@@ -491,16 +569,10 @@ function drawCue() {
       speaker.say(text);
     }
   } else if (phase === "ended") {
-    const minutes = state.session.durationS === null ? state.choice.minutes : state.session.durationS / 60;
-    const completed = state.session.durationS !== null && state.session.elapsedS >= state.session.durationS - 1;
-    const next = suggestNextMinutes(Math.round(minutes), completed);
     text = "Well done. Take a moment before you get up, then note how you feel now.";
-    if (isResonance(state.session.practice)) {
-      if (typeof state.resonance?.chosen_rate_bpm === "number") {
-        text += ` Your breathing rate is ${formatRate(state.resonance.chosen_rate_bpm)}.`;
-      }
-    } else if (completed && next > minutes) {
-      text += ` When it feels right, you could try ${next} minutes next time.`;
+    if (state.session.endedReason === "source_ended") text += " The recording ended here.";
+    if (isResonance(state.session.practice) && typeof state.resonance?.chosen_rate_bpm === "number") {
+      text += ` Your breathing rate is ${formatRate(state.resonance.chosen_rate_bpm)}.`;
     }
   } else {
     const info = PRACTICES[state.choice.practice] ?? PRACTICES.paced_breathing;
@@ -685,6 +757,12 @@ el.start.addEventListener("click", () => {
     applyPhase();
     setTimeout(applyPhase, START_ANSWER_MS);
   }, LEAD_IN_S * 1000);
+});
+
+el.newSession.addEventListener("click", () => {
+  // What the patient typed after the session is kept with it before the next one opens.
+  if (hasRatingInput(el.after)) sendRating(el.after);
+  if (send({ type: "new_session" })) el.newSession.disabled = true; // until the server answers
 });
 
 el.stop.addEventListener("click", () => {

@@ -110,3 +110,17 @@ export function breathingRateText(respRateBpm, pacerRateBpm) {
   if (typeof pacerRateBpm !== "number" || !Number.isFinite(pacerRateBpm)) return `${you} per minute`;
   return `${you} / pacer: ${pacerRateBpm.toFixed(1)} per minute`;
 }
+
+/** Seconds as "5 min", "4 min 32 s" or "45 s". */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(typeof seconds === "number" && Number.isFinite(seconds) ? seconds : 0));
+  const min = Math.floor(s / 60);
+  const rest = s % 60;
+  if (min === 0) return `${rest} s`;
+  return rest === 0 ? `${min} min` : `${min} min ${rest} s`;
+}
+
+/** A 0-10 rating, or a dash when not given. */
+export function formatScore(value) {
+  return typeof value === "number" ? String(value) : DASH;
+}

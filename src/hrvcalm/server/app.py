@@ -477,7 +477,7 @@ class LiveSession:
         self.summary = self._timeline.summary(
             practice=state.practice,
             start_t_s=state.started_s,
-            end_t_s=state.ended_s if state.ended_s is not None else self.source.clock_s(),
+            end_t_s=state.started_s + state.elapsed_s(self.source.clock_s()),  # at most the length
             planned_s=state.duration_s,
             ended_reason=state.ended_reason,
             ratings=Ratings(
