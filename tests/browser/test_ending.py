@@ -21,8 +21,10 @@ from tests.browser.test_practice import StartServer, wait_live, wait_phase
 def summary_rows(page: Any) -> dict[str, list[str]]:
     rows = page.eval_on_selector_all(
         "#summary-rows tr",
-        """(trs) => trs.map((tr) => [tr.querySelector('th').firstChild.textContent,
-                                      ...[...tr.querySelectorAll('td')].map((td) => td.textContent)])""",
+        """(trs) => trs.map((tr) => [
+            tr.querySelector('th').firstChild.textContent,
+            ...[...tr.querySelectorAll('td')].map((td) => td.textContent),
+        ])""",
     )
     return {row[0]: row[1:] for row in rows}
 

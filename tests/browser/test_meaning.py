@@ -84,7 +84,8 @@ def test_zone_and_rate_wording_without_the_server(server_url: str, open_page: An
         """async () => {
             const f = await import('/format.js');
             return {
-                zones: [0, 0.99, 1.0, 3.9, 4.0, 12, null].map((c) => f.coherenceZone({coherence: c})),
+                zones: [0, 0.99, 1.0, 3.9, 4.0, 12, null]
+                    .map((c) => f.coherenceZone({coherence: c})),
                 sent: f.coherenceZone({coherence: 0.1, coherence_zone: 'high'}),
                 rates: [
                     f.breathingRateText(5.8, 6.0), f.breathingRateText(null, 6.0),
