@@ -263,6 +263,19 @@ const PHASE_LABELS = { ready: "Ready when you are", running: "Practising", ended
 
 function setOnline(status) {
   state.online = status === "open";
+  if (status === "no-session") {
+    // Served by `hrvcalm history`: no practice runs here; say so instead of retrying forever.
+    el.banner.replaceChildren(
+      "No practice is running. Start hrvcalm on this computer, then ",
+      Object.assign(document.createElement("a"), { href: location.href, textContent: "try again" }),
+      ".",
+    );
+    el.banner.dataset.kind = "no-session";
+    el.banner.hidden = false;
+    el.deviceText.textContent = "no practice running";
+    applyPhase();
+    return;
+  }
   // A rating the old connection may have lost is sent again, so the patient's input survives.
   if (status === "open") {
     for (const group of [el.before, el.after]) {
@@ -645,7 +658,8 @@ function endOfSession() {
 // ---- preferences (this browser only) ---------------------------------------------------
 
 function loadPrefs() {
-  const fallback = { practice: "paced_breathing", minutes: 5, sound: true, voice: "tone" };
+  // Sound is off until the patient switches it on, on this page (never by Start).
+  const fallback = { practice: "paced_breathing", minutes: 5, voice: "tone" };
   try {
     const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? "{}");
     const out = { ...fallback, ...stored };
@@ -718,9 +732,7 @@ async function setSound(on) {
 }
 
 el.sound.addEventListener("click", async () => {
-  prefs.sound = !sound.enabled;
-  savePrefs();
-  await setSound(prefs.sound);
+  await setSound(!sound.enabled);
 });
 el.voice.value = sound.voice;
 el.voice.addEventListener("change", () => {
@@ -741,8 +753,6 @@ el.start.addEventListener("click", () => {
     showError("Not connected to hrvcalm yet; please try again in a moment.");
     return;
   }
-  // The click is the user gesture browsers require before any sound.
-  if (prefs.sound && !sound.enabled) setSound(true);
   if (hasRatingInput(el.before)) sendRating(el.before);
   sendConfigure();
   state.leadInEndsMs = performance.now() + LEAD_IN_S * 1000;

@@ -1,8 +1,11 @@
 // Websocket client for the page: connects to /ws on the page's own host and port, parses
-// JSON messages, and reconnects by itself with a backoff of 0.5 s doubling up to 5 s.
+// JSON messages, and reconnects by itself with a backoff of 0.5 s doubling up to 5 s, except
+// when the server says no practice runs there (close code NO_SESSION_CODE, `hrvcalm history`).
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 5000;
+/** Close code of a server that runs no practice session (`hrvcalm history`): do not retry. */
+export const NO_SESSION_CODE = 4404;
 
 /** The websocket address: same host and port as the page, path /ws. */
 export function socketUrl(loc = window.location) {
@@ -19,7 +22,7 @@ export function backoffMs(attempt) {
  *
  * @param {object} handlers
  * @param {(msg: object) => void} handlers.onMessage  Each parsed server message.
- * @param {(status: "connecting"|"open"|"reconnecting") => void} handlers.onStatus
+ * @param {(status: "connecting"|"open"|"reconnecting"|"no-session") => void} handlers.onStatus
  */
 export class Connection {
   constructor({ onMessage, onStatus }) {
@@ -62,9 +65,13 @@ export class Connection {
       }
       if (msg && typeof msg === "object" && typeof msg.type === "string") this.onMessage(msg);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === NO_SESSION_CODE) {
+        this.onStatus("no-session");
+        return;
+      }
       this.onStatus("reconnecting");
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.#open(), backoffMs(this.attempt));

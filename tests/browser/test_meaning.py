@@ -32,6 +32,7 @@ def test_values_have_zones_rates_and_plain_words(
         wait_live(page)
         page.locator(tid("start")).tap()
         page.wait_for_function("() => document.body.dataset.phase === 'running'", timeout=10_000)
+        assert text(page, "sound") == "Sound off"  # Start never switches the sound on
 
         # Coherence shows a zone, not a bare ratio.
         page.wait_for_function(

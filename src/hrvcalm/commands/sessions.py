@@ -249,6 +249,10 @@ def run_export(args: argparse.Namespace) -> int:
 # -- the history page -------------------------------------------------------------------
 
 
+#: Websocket close code of the history server: no practice runs here (web/connection.js).
+NO_SESSION_CLOSE_CODE = 4404
+
+
 def history_routes(db: str | Path | None) -> dict[str, Route]:
     """The history page's JSON endpoints, reading the database at ``db`` on every request."""
     from hrvcalm.server.static import json_response
@@ -300,7 +304,8 @@ async def serve_history(
     from hrvcalm.server.static import find_web_root, make_static_server
 
     async def no_websocket(connection: Any) -> None:
-        await connection.close(1008, "no live session here: run 'hrvcalm session'")
+        # 4404: the practice page stops reconnecting and says no practice runs (connection.js)
+        await connection.close(NO_SESSION_CLOSE_CODE, "no practice running: start hrvcalm")
 
     from hrvcalm.storage import open_store, resolve_db_path
 
