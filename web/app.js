@@ -59,6 +59,9 @@ const el = {
   start: $("start"),
   stop: $("stop"),
   summary: $("summary"),
+  sourceBox: $("source-box"),
+  sourceChoice: $("source-choice"),
+  scan: $("scan"),
   summaryLead: $("summary-lead"),
   summaryRows: $("summary-rows"),
   zoneBar: $("zone-bar"),
@@ -120,6 +123,8 @@ const state = {
   resonance: null,
   /** The server's `summary` of the session that just ended (null before its end). */
   summary: null,
+  /** The source spec of the server's last hello ("none": the app waits for a choice). */
+  sourceSpec: null,
   // The last rating this page sent per group ("before"/"after") that the server has not yet
   // echoed back. Until it has, older echoes must not overwrite what the patient just chose.
   unconfirmedRatings: {},
@@ -137,6 +142,16 @@ const connection = new Connection({ onMessage: handle, onStatus: setOnline });
 const handlers = {
   hello(msg) {
     el.source.textContent = `source: ${msg.source ?? "unknown"}`;
+    if (state.sourceSpec !== null && msg.source !== state.sourceSpec) {
+      // Another source (the patient's app): what we knew of the strap is stale.
+      handlers.device({ state: "unknown" });
+      el.deviceText.textContent = "waiting for the strap…";
+      state.lastBeatMs = null;
+      handlers.metrics({});
+      el.hr.textContent = DASH;
+    }
+    state.sourceSpec = typeof msg.source === "string" ? msg.source : null;
+    applyPhase();
     el.protocol.textContent = `${msg.protocol ?? "?"} · ${msg.app ?? "hrvcalm"} ${msg.version ?? ""}`.trim();
     state.speed = typeof msg.speed === "number" && msg.speed > 0 ? msg.speed : 1;
     trace.speed = state.speed;
@@ -242,6 +257,21 @@ const handlers = {
     state.summary = msg;
     drawSummary();
     applyPhase();
+  },
+
+  /** The sources the patient's app offers (`hrvcalm app`): the page chooses the strap. */
+  sources(msg) {
+    const choices = Array.isArray(msg.choices) ? msg.choices : [];
+    el.sourceBox.hidden = false;
+    const options = [new Option("Choose…", "")];
+    for (const c of choices) options.push(new Option(String(c.label), String(c.id)));
+    if (document.activeElement !== el.sourceChoice) {
+      el.sourceChoice.replaceChildren(...options);
+      el.sourceChoice.value = typeof msg.current === "string" ? msg.current : "";
+    }
+    el.scan.hidden = !msg.can_scan;
+    el.scan.disabled = Boolean(msg.scanning);
+    el.scan.textContent = msg.scanning ? "Looking for straps…" : "Look for straps";
   },
 
   resonance(msg) {
@@ -364,7 +394,7 @@ function applyPhase() {
   el.phaseLabel.textContent = leadIn ? "Settling in" : (PHASE_LABELS[phase] ?? "Session");
   const starting = state.startSentMs !== null && performance.now() - state.startSentMs < START_ANSWER_MS;
   const view = leadIn || starting || phase === "running" ? "practice" : phase === "ended" ? "end" : "setup";
-  el.start.disabled = !state.online || phase !== "ready" || leadIn;
+  el.start.disabled = !state.online || phase !== "ready" || leadIn || state.sourceSpec === "none";
   el.stop.disabled = !state.online || phase !== "running";
   // One button at a time: Start to begin, Stop during the practice, New session at the end.
   el.start.hidden = view !== "setup";
@@ -590,7 +620,9 @@ function drawCue() {
   } else {
     const info = PRACTICES[state.choice.practice] ?? PRACTICES.paced_breathing;
     const length = info.fixedLength ? "" : "Choose a length, ";
-    text = `${info.name}: ${info.short} ${length ? `${length}rate` : "Rate"} how you feel, then press Start.`;
+    text = state.sourceSpec === "none"
+      ? "Welcome. First choose your strap above (or the virtual strap to try hrvcalm out)."
+      : `${info.name}: ${info.short} ${length ? `${length}rate` : "Rate"} how you feel, then press Start.`;
   }
   if (phase === "ended") el.words.textContent = "Session complete";
   else if (!guideOn() && state.leadInEndsMs === null) el.words.textContent = "Breathe naturally";
@@ -704,8 +736,14 @@ el.ratio.addEventListener("change", () => {
 
 el.guide.addEventListener("change", applyPhase);
 
+el.sourceChoice.addEventListener("change", () => {
+  if (el.sourceChoice.value !== "") send({ type: "choose_source", id: el.sourceChoice.value });
+});
+el.scan.addEventListener("click", () => send({ type: "scan" }));
+
 el.setup.addEventListener("change", (event) => {
   const input = event.target;
+  if (input === el.sourceChoice) return;
   if (input.name === "practice") state.choice.practice = input.value;
   if (input.name === "minutes") state.choice.minutes = Number(input.value);
   if (!isResonance(state.choice.practice)) prefs.practice = state.choice.practice;

@@ -52,16 +52,19 @@ from hrvcalm.events import Beat, DeviceState, DeviceStatus, Metrics
 from hrvcalm.server import messages
 from hrvcalm.server.access import guard
 from hrvcalm.server.messages import (
+    ChooseSource,
     Command,
     Configure,
     Message,
     NewSessionCommand,
     RatingCommand,
+    ScanCommand,
     SetPacer,
     Start,
     Stop,
 )
 from hrvcalm.server.resonance import ResonanceRunner
+from hrvcalm.server.sources import SourceChooser
 from hrvcalm.server.static import Route, find_web_root, make_static_server
 from hrvcalm.server.ws import WS_PATH, Hub, make_handler
 
@@ -123,6 +126,8 @@ class LiveSession:
             recording); without it a new session needs a source that is still running.
         stay_up: :meth:`run` with a port does not return when the session ends and the
             pages have gone (the patient's app: ``hrvcalm`` with no arguments).
+        chooser: The sources a page may switch to (the patient's app), or ``None``: the
+            session runs the one source it was given.
     """
 
     def __init__(
@@ -139,6 +144,7 @@ class LiveSession:
         play_from_start: bool = False,
         reopen_source: Callable[[], Source] | None = None,
         stay_up: bool = False,
+        chooser: SourceChooser | None = None,
     ) -> None:
         self.source = source
         self.pipeline = LivePipeline()
@@ -147,6 +153,8 @@ class LiveSession:
         self.play_from_start = play_from_start
         self._reopen_source = reopen_source
         self.stay_up = stay_up
+        self.chooser = chooser
+        self._consumer: asyncio.Task[None] | None = None
         self.summary: Summary | None = None
         # The practice's metrics, one point a second, reduced as they come (bounded memory).
         self._timeline = SummaryBuilder()
@@ -229,6 +237,13 @@ class LiveSession:
             self._end()
         elif isinstance(command, NewSessionCommand):
             self.new_session()
+        elif isinstance(command, ChooseSource | ScanCommand):
+            if self.chooser is None:
+                raise ValueError("this session runs the source it was started with")
+            if isinstance(command, ChooseSource):
+                await self.chooser.choose(self, command.id)
+            else:
+                self.chooser.start_scan(self)
         elif isinstance(command, SetPacer):
             if self.resonance.active:
                 raise ValueError("the resonance assessment sets the pacer until it ends")
@@ -334,30 +349,81 @@ class LiveSession:
                 serve_ready(bound)
             await self._run_session(serving=True)
 
+    def check_can_switch(self) -> None:
+        """Raises ValueError while a practice runs (the source cannot change then)."""
+        if self.state.phase is Phase.RUNNING:
+            raise ValueError("stop the practice before choosing another source")
+
+    async def switch_source(
+        self,
+        source: Source,
+        *,
+        play_from_start: bool = False,
+        reopen_source: Callable[[], Source] | None = None,
+    ) -> None:
+        """Read from another source from now on (before a practice, or after one: then a new
+        session opens). The pipeline starts afresh; pages get a new ``hello``.
+
+        Raises:
+            ValueError: A practice is running.
+        """
+        self.check_can_switch()
+        running = self._consumer is not None
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+        with contextlib.suppress(Exception):
+            await self.source.aclose()
+        if self.state.phase is Phase.ENDED:
+            self._source_done = False
+            self._reopen_source = reopen_source
+            self.new_session()
+            self._renewed.clear()
+        self.source = source
+        self.play_from_start = play_from_start
+        self._reopen_source = reopen_source
+        self._source_done = False
+        self.pipeline = LivePipeline()
+        self._practice_began.clear()
+        self.hub.forget("device", "metrics")
+        self.hub.publish(messages.hello(source.spec, source.speed))
+        self._publish_session()
+        if running:  # read the new source at once
+            self._consumer = asyncio.create_task(self._consume())
+
     async def _run_session(self, *, serving: bool) -> None:
         ticker = asyncio.create_task(self._tick_forever())
-        consumer = asyncio.create_task(self._consume())
+        self._consumer = asyncio.create_task(self._consume())
         try:
-            await self._until_done(consumer, serving=serving)
+            await self._until_done(serving=serving)
         finally:
             if self.state.phase is not Phase.ENDED:
                 with contextlib.suppress(BrokenPipeError):
                     self._end()  # Ctrl-C, or the server is shutting down
-            for task in (consumer, ticker):
+            if self.chooser is not None:
+                await self.chooser.aclose()
+            for task in (self._consumer, ticker):
                 task.cancel()
-            for task in (consumer, ticker):
+            for task in (self._consumer, ticker):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             with contextlib.suppress(Exception):
                 await self.source.aclose()
             self._flush_observers()
 
-    async def _until_done(self, consumer: asyncio.Task[None], *, serving: bool) -> None:
+    async def _until_done(self, *, serving: bool) -> None:
         """Until the session has ended and no page is left to rate it or start another (with
         ``stay_up``, until cancelled); at once if the source failed."""
         while True:
             await self._ended.wait()
-            failed = consumer.done() and not consumer.cancelled() and consumer.exception()
+            consumer = self._consumer
+            failed = (
+                consumer is not None
+                and consumer.done()
+                and not consumer.cancelled()
+                and consumer.exception()
+            )
             if not serving or failed:
                 return
             while self._ended.is_set() and (self.hub.clients or self.stay_up):

@@ -7,7 +7,8 @@ session went, at its end), ``error`` and, during a
 progress, then every step's scores and the chosen rate; fields in
 :mod:`hrvcalm.server.resonance`). Page to server:
 ``start``, ``stop``, ``set_pacer``, ``rating``, ``configure`` (practice and length, before the
-start), ``new_session`` (after the end: the next session, without restarting the server).
+start), ``new_session`` (after the end: the next session, without restarting the server);
+with ``hrvcalm app`` also ``choose_source`` and ``scan`` (answered by ``sources``).
 :func:`parse_command` validates a page message and raises :class:`CommandError` with a
 message fit to send back to the page.
 
@@ -111,6 +112,20 @@ def summary(s: Summary) -> Message:
     return {"type": "summary", **s.as_json()}
 
 
+def sources(
+    choices: list[tuple[str, str]], current: str | None, *, scanning: bool, can_scan: bool
+) -> Message:
+    """The sources the patient's app offers (``hrvcalm app``): ``choices`` of ``id`` and
+    ``label``, the ``current`` one's id, whether a Bluetooth scan runs or can run."""
+    return {
+        "type": "sources",
+        "choices": [{"id": i, "label": label} for i, label in choices],
+        "current": current,
+        "scanning": scanning,
+        "can_scan": can_scan,
+    }
+
+
 def error(message: str) -> Message:
     """A problem with something the page sent."""
     return {"type": "error", "message": message}
@@ -188,7 +203,28 @@ class NewSessionCommand:
     """After the end: open the next session (the server keeps running)."""
 
 
-Command = Start | Stop | SetPacer | RatingCommand | Configure | NewSessionCommand
+@dataclass(frozen=True, slots=True)
+class ChooseSource:
+    """Switch to one of the offered sources (``hrvcalm app``), by its id."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanCommand:
+    """Look for Bluetooth straps nearby (``hrvcalm app``)."""
+
+
+Command = (
+    Start
+    | Stop
+    | SetPacer
+    | RatingCommand
+    | Configure
+    | NewSessionCommand
+    | ChooseSource
+    | ScanCommand
+)
 
 
 def _number(payload: Message, key: str) -> float | None:
@@ -230,6 +266,13 @@ def parse_command(text: str | bytes) -> Command:
         return Stop()
     if kind == "new_session":
         return NewSessionCommand()
+    if kind == "scan":
+        return ScanCommand()
+    if kind == "choose_source":
+        choice = payload.get("id")
+        if not isinstance(choice, str) or not 0 < len(choice) <= 200:
+            raise CommandError("choose_source needs the id of an offered source")
+        return ChooseSource(choice)
     if kind == "set_pacer":
         rate, ratio = _number(payload, "rate_bpm"), _number(payload, "inhale_ratio")
         if rate is None and ratio is None:
