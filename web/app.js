@@ -16,16 +16,19 @@ import { BreathSound } from "./audio.js";
 import { Speaker } from "./speech.js";
 import { HeartTrace } from "./trace.js";
 import {
-  LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor, suggestNextMinutes,
+  LENGTHS_MIN, PRACTICES, RESONANCE_MINUTES, cueIndexAt, cuesFor,
 } from "./practices.js";
 import {
-  DASH, RATIO_CHOICES, coherencePct, describeDevice, formatNumber, formatRate, formatRemaining,
-  formatTimer, ratioLabel,
+  DASH, RATIO_CHOICES, ZONES, breathingRateText, coherencePct, coherenceZone, describeDevice,
+  formatDuration, formatNumber, formatRate, formatRemaining, formatScore, formatTimer, ratioLabel,
+  relaxationWords,
 } from "./format.js";
 
 const PROTOCOL = 1;
 const ERROR_SHOW_MS = 10000;
 const LEAD_IN_S = 3;
+/** How long the page waits for the server to confirm a start before it shows setup again. */
+const START_ANSWER_MS = 3000;
 /** No beat for this long (wall clock) while the strap says "connected": signal lost. */
 const NO_BEATS_MS = 8000;
 const PREFS_KEY = "hrvcalm.practice.prefs";
@@ -55,18 +58,32 @@ const el = {
   remaining: $("remaining"),
   start: $("start"),
   stop: $("stop"),
+  summary: $("summary"),
+  sourceBox: $("source-box"),
+  sourceChoice: $("source-choice"),
+  scan: $("scan"),
+  summaryLead: $("summary-lead"),
+  summaryRows: $("summary-rows"),
+  zoneBar: $("zone-bar"),
+  zonesText: $("zones-text"),
+  summaryZones: $("summary-zones"),
+  summaryNext: $("summary-next"),
+  newSession: $("new-session"),
   signal: $("signal"),
   readings: $("readings"),
   hr: $("hr"),
   rmssd: $("rmssd"),
   rmssdHint: $("rmssd-hint"),
   coherence: $("coherence"),
+  coherenceZone: $("coherence-zone"),
   coherenceHint: $("coherence-hint"),
   coherenceMeter: $("coherence-meter"),
-  coherenceFill: $("coherence-fill"),
   relaxation: $("relaxation"),
   relaxationMeter: $("relaxation-meter"),
   relaxationFill: $("relaxation-fill"),
+  relaxationWords: $("relaxation-words"),
+  breathingRate: $("breathing-rate"),
+  breathingHint: $("breathing-hint"),
   trace: $("hr-trace"),
   before: $("ratings-before"),
   after: $("ratings-after"),
@@ -93,14 +110,21 @@ const state = {
   choice: { practice: prefs.practice, minutes: prefs.minutes },
   device: { state: null, contact: null },
   lastBeatMs: null,
+  respRateBpm: null,
   online: false,
   rateDragging: false,
   leadInEndsMs: null,
+  /** When `start` was sent and the server has not answered yet (performance.now() ms). */
+  startSentMs: null,
   cues: [],
   cueIndex: -2,
   cueKey: "",
   pendingAfter: null,
   resonance: null,
+  /** The server's `summary` of the session that just ended (null before its end). */
+  summary: null,
+  /** The source spec of the server's last hello ("none": the app waits for a choice). */
+  sourceSpec: null,
   // The last rating this page sent per group ("before"/"after") that the server has not yet
   // echoed back. Until it has, older echoes must not overwrite what the patient just chose.
   unconfirmedRatings: {},
@@ -118,6 +142,16 @@ const connection = new Connection({ onMessage: handle, onStatus: setOnline });
 const handlers = {
   hello(msg) {
     el.source.textContent = `source: ${msg.source ?? "unknown"}`;
+    if (state.sourceSpec !== null && msg.source !== state.sourceSpec) {
+      // Another source (the patient's app): what we knew of the strap is stale.
+      handlers.device({ state: "unknown" });
+      el.deviceText.textContent = "waiting for the strap…";
+      state.lastBeatMs = null;
+      handlers.metrics({});
+      el.hr.textContent = DASH;
+    }
+    state.sourceSpec = typeof msg.source === "string" ? msg.source : null;
+    applyPhase();
     el.protocol.textContent = `${msg.protocol ?? "?"} · ${msg.app ?? "hrvcalm"} ${msg.version ?? ""}`.trim();
     state.speed = typeof msg.speed === "number" && msg.speed > 0 ? msg.speed : 1;
     trace.speed = state.speed;
@@ -143,10 +177,18 @@ const handlers = {
     el.rmssd.textContent = formatNumber(msg.rmssd_ms, 1);
     el.rmssdHint.hidden = typeof msg.rmssd_ms === "number";
     el.coherence.textContent = formatNumber(msg.coherence, 1);
-    el.coherenceHint.hidden = typeof msg.coherence === "number";
-    setMeter(el.coherenceMeter, el.coherenceFill, coherencePct(msg.coherence));
+    const zone = coherenceZone(msg);
+    el.coherenceZone.textContent = zone ?? DASH;
+    el.coherenceZone.dataset.zone = zone ?? "";
+    el.coherenceMeter.dataset.zone = zone ?? "";
+    el.coherenceMeter.setAttribute("aria-valuenow", String(Math.round(coherencePct(msg.coherence))));
+    el.coherenceMeter.setAttribute("aria-valuetext", zone ?? "not yet known");
+    el.coherenceHint.hidden = zone !== null;
     el.relaxation.textContent = formatNumber(msg.relaxation, 0);
+    el.relaxationWords.textContent = relaxationWords(msg.relaxation);
     setMeter(el.relaxationMeter, el.relaxationFill, typeof msg.relaxation === "number" ? msg.relaxation : 0);
+    state.respRateBpm = typeof msg.resp_rate_bpm === "number" ? msg.resp_rate_bpm : null;
+    drawBreathingRate();
   },
 
   device(msg) {
@@ -174,6 +216,7 @@ const handlers = {
       el.rate.setAttribute("aria-valuetext", formatRate(msg.rate_bpm));
     }
     if (document.activeElement !== el.ratio) el.ratio.value = ratioLabel(state.pacer.inhaleRatio);
+    drawBreathingRate();
   },
 
   session(msg) {
@@ -183,6 +226,7 @@ const handlers = {
       practice: typeof msg.practice === "string" ? msg.practice : state.choice.practice,
       elapsedS: typeof msg.elapsed_s === "number" ? msg.elapsed_s : 0,
       durationS: typeof msg.duration_s === "number" ? msg.duration_s : null,
+      endedReason: typeof msg.ended_reason === "string" ? msg.ended_reason : null,
       receivedMs: performance.now(),
       ratings: msg.ratings && typeof msg.ratings === "object" ? msg.ratings : {},
     };
@@ -196,7 +240,9 @@ const handlers = {
     } else {
       state.leadInEndsMs = null;
     }
+    if (state.session.phase !== "ready") state.startSentMs = null;
     if (previous === "running" && state.session.phase === "ended") endOfSession();
+    if (previous === "ended" && state.session.phase === "ready") freshSession();
     applyRatings(state.session.ratings);
     applyPhase();
     drawTimer();
@@ -205,6 +251,27 @@ const handlers = {
 
   error(msg) {
     showError(String(msg.message ?? "Something went wrong."));
+  },
+
+  summary(msg) {
+    state.summary = msg;
+    drawSummary();
+    applyPhase();
+  },
+
+  /** The sources the patient's app offers (`hrvcalm app`): the page chooses the strap. */
+  sources(msg) {
+    const choices = Array.isArray(msg.choices) ? msg.choices : [];
+    el.sourceBox.hidden = false;
+    const options = [new Option("Choose…", "")];
+    for (const c of choices) options.push(new Option(String(c.label), String(c.id)));
+    if (document.activeElement !== el.sourceChoice) {
+      el.sourceChoice.replaceChildren(...options);
+      el.sourceChoice.value = typeof msg.current === "string" ? msg.current : "";
+    }
+    el.scan.hidden = !msg.can_scan;
+    el.scan.disabled = Boolean(msg.scanning);
+    el.scan.textContent = msg.scanning ? "Looking for straps…" : "Look for straps";
   },
 
   resonance(msg) {
@@ -226,6 +293,19 @@ const PHASE_LABELS = { ready: "Ready when you are", running: "Practising", ended
 
 function setOnline(status) {
   state.online = status === "open";
+  if (status === "no-session") {
+    // Served by `hrvcalm history`: no practice runs here; say so instead of retrying forever.
+    el.banner.replaceChildren(
+      "No practice is running. Start hrvcalm on this computer, then ",
+      Object.assign(document.createElement("a"), { href: location.href, textContent: "try again" }),
+      ".",
+    );
+    el.banner.dataset.kind = "no-session";
+    el.banner.hidden = false;
+    el.deviceText.textContent = "no practice running";
+    applyPhase();
+    return;
+  }
   // A rating the old connection may have lost is sent again, so the patient's input survives.
   if (status === "open") {
     for (const group of [el.before, el.after]) {
@@ -240,6 +320,13 @@ function setOnline(status) {
   }
   applyPhase();
   updateSignal();
+}
+
+/** The measured breathing rate next to the pacer's (the pacer's only while it is shown). */
+function drawBreathingRate() {
+  const text = breathingRateText(state.respRateBpm, guideOn() ? state.pacer.rateBpm : null);
+  if (el.breathingRate.textContent !== text) el.breathingRate.textContent = text;
+  el.breathingHint.hidden = state.respRateBpm !== null;
 }
 
 function setMeter(meter, fill, pct) {
@@ -305,23 +392,32 @@ function applyPhase() {
   const phase = state.session.phase;
   const leadIn = state.leadInEndsMs !== null;
   el.phaseLabel.textContent = leadIn ? "Settling in" : (PHASE_LABELS[phase] ?? "Session");
-  el.start.disabled = !state.online || phase !== "ready" || leadIn;
+  const starting = state.startSentMs !== null && performance.now() - state.startSentMs < START_ANSWER_MS;
+  const view = leadIn || starting || phase === "running" ? "practice" : phase === "ended" ? "end" : "setup";
+  el.start.disabled = !state.online || phase !== "ready" || leadIn || state.sourceSpec === "none";
   el.stop.disabled = !state.online || phase !== "running";
-  el.setup.hidden = phase !== "ready" && phase !== null;
+  // One button at a time: Start to begin, Stop during the practice, New session at the end.
+  el.start.hidden = view !== "setup";
+  el.stop.hidden = view !== "practice";
+  el.newSession.hidden = view !== "end";
+  el.newSession.disabled = !state.online;
+  el.setup.hidden = view !== "setup";
   for (const input of el.setup.querySelectorAll("input")) input.disabled = leadIn;
   // Before-ratings are offered until the start; during the practice nothing asks for input.
-  el.before.hidden = !(phase === "ready" || phase === null);
+  el.before.hidden = view !== "setup";
   el.after.hidden = phase !== "ended";
+  el.summary.hidden = view !== "end" || state.summary === null;
   const isGuided = PRACTICES[currentPractice()]?.guide ?? true;
   el.guideBox.hidden = isGuided || phase === "ended";
   const guide = guideOn();
   trace.showBands = guide;
+  drawBreathingRate();
   $("trace-bands").hidden = !guide;
   el.rate.closest(".rate").hidden = !guide;
   el.ratio.hidden = !guide;
   el.ratio.labels[0].hidden = !guide;
   document.querySelector(".pacer-help").hidden = !guide;
-  el.start.parentElement.hidden = phase === "ended";
+  showView(view);
   document.body.dataset.practice = currentPractice();
   // Find your breathing rate: a fixed length, and the server sets the pace step by step.
   const resonance = isResonance(currentPractice());
@@ -334,6 +430,76 @@ function applyPhase() {
     el.ratio.labels[0].hidden = true;
   }
   el.resonance.hidden = !(resonance && state.resonance !== null && phase !== "ready");
+}
+
+/**
+ * The page's layout for the moment: "setup" (choose, rate, Start), "practice" (lead-in and
+ * practice: the circle in view) or "end". On a change the page goes back to its top, where
+ * the circle is (phones) or from where it stays pinned (laptops).
+ */
+function showView(view) {
+  if (document.body.dataset.view === view) return;
+  document.body.dataset.view = view;
+  if (view !== "setup") window.scrollTo({ top: 0, behavior: "instant" });
+}
+
+/** A new session opened (after "New session", here or on another page): start afresh. */
+function freshSession() {
+  state.summary = null;
+  state.resonance = null;
+  state.unconfirmedRatings = {};
+  state.cueKey = "";
+  state.lastBeatMs = null;
+  handlers.metrics({}); // the new session's values come with its own baseline
+}
+
+/** How it went: minutes, start against end, time in each coherence zone, what to try next. */
+function drawSummary() {
+  const s = state.summary;
+  if (!s) return;
+  const name = (PRACTICES[s.practice]?.name ?? "practice").toLowerCase();
+  let lead = `You practised ${formatDuration(60 * (s.minutes ?? 0))} of ${name}.`;
+  if (!s.completed && typeof s.planned_minutes === "number") {
+    lead += s.ended_reason === "source_ended"
+      ? ` The recording ended before the planned ${formatDuration(60 * s.planned_minutes)}.`
+      : ` You stopped before the planned ${formatDuration(60 * s.planned_minutes)}, which is fine.`;
+  }
+  el.summaryLead.textContent = lead;
+  const start = s.start ?? {};
+  const end = s.end ?? {};
+  const before = s.ratings?.before ?? {};
+  const after = s.ratings?.after ?? {};
+  const rows = [
+    ["Heart rate", "bpm", formatNumber(start.mean_hr_bpm, 0), formatNumber(end.mean_hr_bpm, 0)],
+    ["Variability (RMSSD)", "ms", formatNumber(start.rmssd_ms, 0), formatNumber(end.rmssd_ms, 0)],
+    ["Relaxation", "50 = as at the start", formatNumber(start.relaxation, 0), formatNumber(end.relaxation, 0)],
+    ["Pain", "0-10, before → after", formatScore(before.pain), formatScore(after.pain)],
+    ["Stress", "0-10, before → after", formatScore(before.stress), formatScore(after.stress)],
+  ];
+  el.summaryRows.replaceChildren(...rows.map(([label, unit, a, b]) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.append(label, Object.assign(document.createElement("span"), { className: "fine", textContent: ` ${unit}` }));
+    tr.append(th);
+    for (const value of [a, b]) tr.append(Object.assign(document.createElement("td"), { textContent: value }));
+    return tr;
+  }));
+  const zones = s.zones_s ?? {};
+  const total = ZONES.reduce((sum, z) => sum + (zones[z] ?? 0), 0);
+  el.summaryZones.hidden = total <= 0;
+  el.zoneBar.replaceChildren(...ZONES.map((z) => {
+    const part = document.createElement("span");
+    part.dataset.zone = z;
+    part.style.flexGrow = String(zones[z] ?? 0);
+    return part;
+  }));
+  el.zonesText.textContent = ZONES.map((z) => `${z} ${formatTimer(zones[z] ?? 0)}`).join(" · ");
+  const next = Array.isArray(s.next) ? s.next : [];
+  el.summaryNext.replaceChildren(
+    Object.assign(document.createElement("span"), { className: "label", textContent: "Next time" }),
+    ...next.map((t) => Object.assign(document.createElement("span"), { className: "tip", textContent: t })),
+  );
 }
 
 /** The step in progress and, at the end, each step's scores and the chosen rate. */
@@ -446,21 +612,17 @@ function drawCue() {
       speaker.say(text);
     }
   } else if (phase === "ended") {
-    const minutes = state.session.durationS === null ? state.choice.minutes : state.session.durationS / 60;
-    const completed = state.session.durationS !== null && state.session.elapsedS >= state.session.durationS - 1;
-    const next = suggestNextMinutes(Math.round(minutes), completed);
     text = "Well done. Take a moment before you get up, then note how you feel now.";
-    if (isResonance(state.session.practice)) {
-      if (typeof state.resonance?.chosen_rate_bpm === "number") {
-        text += ` Your breathing rate is ${formatRate(state.resonance.chosen_rate_bpm)}.`;
-      }
-    } else if (completed && next > minutes) {
-      text += ` When it feels right, you could try ${next} minutes next time.`;
+    if (state.session.endedReason === "source_ended") text += " The recording ended here.";
+    if (isResonance(state.session.practice) && typeof state.resonance?.chosen_rate_bpm === "number") {
+      text += ` Your breathing rate is ${formatRate(state.resonance.chosen_rate_bpm)}.`;
     }
   } else {
     const info = PRACTICES[state.choice.practice] ?? PRACTICES.paced_breathing;
     const length = info.fixedLength ? "" : "Choose a length, ";
-    text = `${info.name}: ${info.short} ${length ? `${length}rate` : "Rate"} how you feel, then press Start.`;
+    text = state.sourceSpec === "none"
+      ? "Welcome. First choose your strap above (or the virtual strap to try hrvcalm out)."
+      : `${info.name}: ${info.short} ${length ? `${length}rate` : "Rate"} how you feel, then press Start.`;
   }
   if (phase === "ended") el.words.textContent = "Session complete";
   else if (!guideOn() && state.leadInEndsMs === null) el.words.textContent = "Breathe naturally";
@@ -528,7 +690,8 @@ function endOfSession() {
 // ---- preferences (this browser only) ---------------------------------------------------
 
 function loadPrefs() {
-  const fallback = { practice: "paced_breathing", minutes: 5, sound: true, voice: "tone" };
+  // Sound is off until the patient switches it on, on this page (never by Start).
+  const fallback = { practice: "paced_breathing", minutes: 5, voice: "tone" };
   try {
     const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? "{}");
     const out = { ...fallback, ...stored };
@@ -573,8 +736,14 @@ el.ratio.addEventListener("change", () => {
 
 el.guide.addEventListener("change", applyPhase);
 
+el.sourceChoice.addEventListener("change", () => {
+  if (el.sourceChoice.value !== "") send({ type: "choose_source", id: el.sourceChoice.value });
+});
+el.scan.addEventListener("click", () => send({ type: "scan" }));
+
 el.setup.addEventListener("change", (event) => {
   const input = event.target;
+  if (input === el.sourceChoice) return;
   if (input.name === "practice") state.choice.practice = input.value;
   if (input.name === "minutes") state.choice.minutes = Number(input.value);
   if (!isResonance(state.choice.practice)) prefs.practice = state.choice.practice;
@@ -601,9 +770,7 @@ async function setSound(on) {
 }
 
 el.sound.addEventListener("click", async () => {
-  prefs.sound = !sound.enabled;
-  savePrefs();
-  await setSound(prefs.sound);
+  await setSound(!sound.enabled);
 });
 el.voice.value = sound.voice;
 el.voice.addEventListener("change", () => {
@@ -624,8 +791,6 @@ el.start.addEventListener("click", () => {
     showError("Not connected to hrvcalm yet; please try again in a moment.");
     return;
   }
-  // The click is the user gesture browsers require before any sound.
-  if (prefs.sound && !sound.enabled) setSound(true);
   if (hasRatingInput(el.before)) sendRating(el.before);
   sendConfigure();
   state.leadInEndsMs = performance.now() + LEAD_IN_S * 1000;
@@ -635,9 +800,17 @@ el.start.addEventListener("click", () => {
     state.leadInEndsMs = null;
     // Restart the pacer's cycle now, so the practice opens with an in-breath.
     send({ type: "set_pacer", rate_bpm: Number(el.rate.value), inhale_ratio: state.pacer.inhaleRatio });
-    send({ type: "start" });
+    // The practice layout holds until the server's answer (or, without one, for a while).
+    if (send({ type: "start" })) state.startSentMs = performance.now();
     applyPhase();
+    setTimeout(applyPhase, START_ANSWER_MS);
   }, LEAD_IN_S * 1000);
+});
+
+el.newSession.addEventListener("click", () => {
+  // What the patient typed after the session is kept with it before the next one opens.
+  if (hasRatingInput(el.after)) sendRating(el.after);
+  if (send({ type: "new_session" })) el.newSession.disabled = true; // until the server answers
 });
 
 el.stop.addEventListener("click", () => {

@@ -1,9 +1,12 @@
 // Websocket client for the page: connects to /ws on the page's own host and port (with the
 // watched ?session= on a clinic's watch page), parses JSON messages, and reconnects by itself
-// with a backoff of 0.5 s doubling up to 5 s.
+// with a backoff of 0.5 s doubling up to 5 s, except when the server says no practice runs
+// there (close code NO_SESSION_CODE, `hrvcalm history`).
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 5000;
+/** Close code of a server that runs no practice session (`hrvcalm history`): do not retry. */
+export const NO_SESSION_CODE = 4404;
 
 /**
  * The websocket address: same host and port as the page, path /ws. A clinic's watch page
@@ -26,7 +29,7 @@ export function backoffMs(attempt) {
  *
  * @param {object} handlers
  * @param {(msg: object) => void} handlers.onMessage  Each parsed server message.
- * @param {(status: "connecting"|"open"|"reconnecting") => void} handlers.onStatus
+ * @param {(status: "connecting"|"open"|"reconnecting"|"no-session") => void} handlers.onStatus
  */
 export class Connection {
   constructor({ onMessage, onStatus }) {
@@ -69,9 +72,13 @@ export class Connection {
       }
       if (msg && typeof msg === "object" && typeof msg.type === "string") this.onMessage(msg);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === NO_SESSION_CODE) {
+        this.onStatus("no-session");
+        return;
+      }
       this.onStatus("reconnecting");
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.#open(), backoffMs(this.attempt));

@@ -72,3 +72,55 @@ export function coherencePct(ratio) {
   if (typeof ratio !== "number" || !Number.isFinite(ratio) || ratio < 0) return 0;
   return (100 * ratio) / (ratio + 1);
 }
+
+/**
+ * Coherence zones the page falls back on when a `metrics` message carries no `coherence_zone`
+ * (docs/protocol.md): the ratio (peak / (total - peak))^2 is 1 when the breathing peak holds
+ * half of the heart rhythm's power and 4 when it holds two thirds.
+ */
+export const COHERENCE_ZONE_LIMITS = Object.freeze({ medium: 1.0, high: 4.0 });
+export const ZONES = Object.freeze(["low", "medium", "high"]);
+
+/** "low" | "medium" | "high" | null: the server's zone, else the ratio against the limits. */
+export function coherenceZone(msg) {
+  if (ZONES.includes(msg.coherence_zone)) return msg.coherence_zone;
+  const ratio = msg.coherence;
+  if (typeof ratio !== "number" || !Number.isFinite(ratio)) return null;
+  if (ratio >= COHERENCE_ZONE_LIMITS.high) return "high";
+  return ratio >= COHERENCE_ZONE_LIMITS.medium ? "medium" : "low";
+}
+
+/** The relaxation value (50 = as at the start) in plain words. */
+export function relaxationWords(value) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "";
+  if (value >= 60) return "more relaxed than at the start";
+  if (value > 53) return "a little more relaxed than at the start";
+  if (value >= 47) return "about as relaxed as at the start";
+  if (value > 40) return "a little less relaxed than at the start";
+  return "less relaxed than at the start";
+}
+
+/**
+ * "you: 5.8 / pacer: 6.0 per minute" (the measured rate next to the pacer's), "you: 5.8 per
+ * minute" when no pacer is shown, or a dash when the rate cannot be read.
+ */
+export function breathingRateText(respRateBpm, pacerRateBpm) {
+  if (typeof respRateBpm !== "number" || !Number.isFinite(respRateBpm)) return DASH;
+  const you = `you: ${respRateBpm.toFixed(1)}`;
+  if (typeof pacerRateBpm !== "number" || !Number.isFinite(pacerRateBpm)) return `${you} per minute`;
+  return `${you} / pacer: ${pacerRateBpm.toFixed(1)} per minute`;
+}
+
+/** Seconds as "5 min", "4 min 32 s" or "45 s". */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(typeof seconds === "number" && Number.isFinite(seconds) ? seconds : 0));
+  const min = Math.floor(s / 60);
+  const rest = s % 60;
+  if (min === 0) return `${rest} s`;
+  return rest === 0 ? `${min} min` : `${min} min ${rest} s`;
+}
+
+/** A 0-10 rating, or a dash when not given. */
+export function formatScore(value) {
+  return typeof value === "number" ? String(value) : DASH;
+}

@@ -325,6 +325,22 @@ function fillTable(sessions) {
 
 // ---- page -------------------------------------------------------------------------------
 
+/** A table wider than its card scrolls sideways: say so, and fade the edge with more. */
+function showTableCue() {
+  const wrap = document.getElementById("table-wrap");
+  const cue = document.getElementById("table-cue");
+  const update = () => {
+    const more = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft > 2;
+    wrap.dataset.more = more ? "right" : "";
+    cue.hidden = wrap.scrollWidth <= wrap.clientWidth + 2;
+  };
+  if (!wrap.dataset.watched) {
+    wrap.dataset.watched = "1";
+    wrap.addEventListener("scroll", update, { passive: true });
+  }
+  update();
+}
+
 function show(id, visible = true) {
   document.getElementById(id).hidden = !visible;
 }
@@ -352,6 +368,7 @@ export function render(payload, nowUnixS) {
   drawSeries(document.getElementById("coherence-chart"), sessions, layout, "mean_coherence", "Average coherence per session", 1);
   fillTable(sessions);
   main.dataset.state = "ready";
+  showTableCue();
 }
 
 async function load() {

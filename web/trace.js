@@ -12,6 +12,8 @@ import { breathPhase } from "./pacer.js";
 export const TRACE_S = 90;
 const MAX_BEATS = 600;
 const MIN_SPAN_BPM = 10;
+/** Time marks along the bottom, seconds before now. */
+const TIME_TICKS_S = [60, 30];
 
 export class HeartTrace {
   /** @param {HTMLCanvasElement} canvas */
@@ -106,7 +108,7 @@ export class HeartTrace {
       lo = mid - MIN_SPAN_BPM / 2;
       hi = mid + MIN_SPAN_BPM / 2;
     }
-    const pad = 8;
+    const pad = 16; // room for the labels above and below the line
     const y = (hr) => pad + (1 - (hr - lo) / (hi - lo)) * (cssH - 2 * pad);
 
     ctx.strokeStyle = colour("--trace-line", "#467d76");
@@ -116,12 +118,20 @@ export class HeartTrace {
     visible.forEach((b, i) => (i === 0 ? ctx.moveTo(x(b.tS), y(b.hr)) : ctx.lineTo(x(b.tS), y(b.hr))));
     ctx.stroke();
 
+    // Axis labels with their units: heart rate (bpm) at the top and bottom of the scale,
+    // time (s before now) along the bottom.
     ctx.fillStyle = colour("--trace-text", "#56666c");
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "top";
-    ctx.fillText(`${Math.round(hi)}`, 4, 2);
+    ctx.textAlign = "left";
+    ctx.fillText(`${Math.round(hi)} bpm`, 4, 2);
     ctx.textBaseline = "bottom";
-    ctx.fillText(`${Math.round(lo)}`, 4, cssH - 2);
+    ctx.fillText(`${Math.round(lo)} bpm`, 4, cssH - 2);
+    ctx.textAlign = "center";
+    for (const ago of TIME_TICKS_S) ctx.fillText(`\u2212${ago} s`, x(endT - ago), cssH - 2);
+    ctx.textAlign = "right";
+    ctx.fillText("now", cssW - 4, cssH - 2);
+    ctx.textAlign = "left";
 
     canvas.dataset.points = String(visible.length);
     return visible.length;

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from hrvcalm import __version__
 from hrvcalm.commands import (
     analyze,
+    app,
     clinic,
     importing,
     replay,
@@ -27,7 +28,20 @@ from hrvcalm.commands import (
 )
 from hrvcalm.errors import HrvcalmError, UsageError
 
-COMMAND_MODULES = (session, resonance, replay, analyze, sessions, importing, report, clinic, scan)
+COMMAND_MODULES = (
+    app,
+    session,
+    resonance,
+    replay,
+    analyze,
+    sessions,
+    importing,
+    report,
+    clinic,
+    scan,
+)
+#: What plain ``hrvcalm`` (or ``hrvcalm --port 9000 ...``) runs: the patient's app.
+DEFAULT_COMMAND = "app"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +67,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """``hrvcalm`` alone, or with only options, means ``hrvcalm app`` (not for ``--help`` and
+    ``--version``, which stay the whole program's)."""
+    args = list(argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
+        return [DEFAULT_COMMAND, *args]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hrvcalm`` console script."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.WARNING, format="hrvcalm: %(message)s")
     # -v shows our own INFO lines (reconnection attempts, connections); libraries stay quiet.
     logging.getLogger("hrvcalm").setLevel(logging.INFO if args.verbose else logging.NOTSET)

@@ -1,7 +1,8 @@
 """Issue 4's done criterion, end to end through the CLI, the virtual link and the store.
 
-``hrvcalm session --source ble-virtual:REC,drop_at=60 --jsonl --no-browser`` (a faster
-``--speed`` than the issue's 5 to keep CI short; the path is the same): the page messages show
+``hrvcalm session --source ble-virtual:REC,drop_at=60 --jsonl --no-browser --autostart`` (a
+faster ``--speed`` than the issue's 5 to keep CI short; the path is the same; ``--autostart``
+because only a started practice is stored and no page presses Start): the page messages show
 connected, then lost/reconnecting, then connected; every RR that arrives equals the
 recording's at 1/1024 s, in order; the stored session holds exactly those beats, with the gap.
 """
@@ -26,7 +27,8 @@ def test_drop_reconnect_and_store(tmp_path: Path) -> None:
         [
             sys.executable, "-m", "hrvcalm", "session",
             "--source", f"ble-virtual:{SLOW},drop_at=60",
-            "--speed", "30", "--jsonl", "--no-browser", "--port", "0", "--db", str(db),
+            "--speed", "30", "--jsonl", "--no-browser", "--autostart", "--port", "0",
+            "--db", str(db),
         ],
         capture_output=True, text=True, timeout=180, env={**os.environ, "PYTHONWARNINGS": "error"},
     )  # fmt: skip

@@ -67,7 +67,7 @@ def test_csv_and_json_exports_hold_every_beat(
     doc = json.loads(capsys.readouterr().out)
     assert [b["rr_ms"] for b in doc["beats"]] == rest_rr.tolist()
     assert doc["n_beats"] == rest_rr.size
-    assert doc["ended_reason"] == "stopped"
+    assert doc["ended_reason"] == "source_ended"  # the recording ran out
     # Thinned metrics timeline: at most one point per second of session time.
     t_metrics = np.array([m["t_s"] for m in doc["metrics"]])
     assert np.all(np.diff(t_metrics[:-1]) >= 1.0)

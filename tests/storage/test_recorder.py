@@ -14,7 +14,8 @@ from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.session import Rating, SessionState
 from hrvcalm.events import Beat, Contact, DeviceState, DeviceStatus, Metrics
 from hrvcalm.server import messages
-from hrvcalm.storage import NewSession, SessionRecorder, SqliteStore, StoredBeat
+from hrvcalm.storage import NewSession, SessionRecorder, SqliteStore, StoredBeat, StoredRating
+from hrvcalm.storage.recorder import PRESTART_KEEP_S
 
 
 class Clock:
@@ -46,6 +47,9 @@ def recorded(tmp_path: Path) -> tuple[SqliteStore, SessionRecorder, Clock, Path]
     )
     recorder.on_message(messages.hello("sim", 1.0))
     recorder.on_message(messages.pacer(PacerSettings(t0_s=0.0)))
+    started = SessionState()
+    started.start(0.0)
+    recorder.on_message(messages.session(started, 0.0))  # the practice starts: the row exists
     return store, recorder, mono, db
 
 
@@ -53,7 +57,7 @@ def test_beats_commit_within_the_commit_interval(
     recorded: tuple[SqliteStore, SessionRecorder, Clock, Path],
 ) -> None:
     store, recorder, mono, db = recorded
-    assert _count(db, "sessions") == 1  # the session exists from the hello on
+    assert _count(db, "sessions") == 1  # the session exists from the start on
     recorder.on_message(messages.beat(Beat(0.8, 800.0)))
     assert _count(db, "beats") == 0
     mono.now = 0.6  # more than COMMIT_INTERVAL_S of wall time later
@@ -201,19 +205,118 @@ def test_recovery_removes_an_empty_cut_off_session(tmp_path: Path) -> None:
         assert empty != kept
 
 
-def test_a_session_never_started_has_no_practice_window(
-    recorded: tuple[SqliteStore, SessionRecorder, Clock, Path],
-) -> None:
-    store, recorder, _, _ = recorded
-    for i in range(1, 40):
+@pytest.fixture
+def unstarted(tmp_path: Path) -> tuple[SqliteStore, SessionRecorder, Clock]:
+    """A recorder that has seen the hello and the pacer, but no start."""
+    store = SqliteStore(tmp_path / "s.db")
+    clock = Clock()
+    recorder = SessionRecorder(
+        store, clock=clock, wall_clock=lambda: 1_700_000_000 + clock.now, monotonic=Clock()
+    )
+    recorder.on_message(messages.hello("sim", 1.0))
+    recorder.on_message(messages.pacer(PacerSettings(t0_s=0.0)))
+    return store, recorder, clock
+
+
+def _beats_and_metrics(recorder: SessionRecorder, clock: Clock, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        clock.now = i * 1.0
         recorder.on_message(messages.beat(Beat(i * 1.0, 1000.0)))
         recorder.on_message(messages.metrics(Metrics(i * 1.0, rmssd_ms=40.0, n_beats=i)))
+        recorder.flush()
+
+
+def test_a_session_never_started_is_not_stored(
+    unstarted: tuple[SqliteStore, SessionRecorder, Clock],
+) -> None:
+    """No Start: nothing counts as practice, so nothing is stored (not even the ratings)."""
+    store, recorder, clock = unstarted
+    recorder.on_message(messages.device(DeviceStatus(DeviceState.CONNECTED, "H10", 90)))
     state = SessionState()
-    state.stop(39.0)  # the page was closed without Start: ready -> ended
-    recorder.on_message(messages.session(state, 39.0))
+    state.rate("before", Rating(5, 5))
+    recorder.on_message(messages.session(state, 0.0))
+    _beats_and_metrics(recorder, clock, 1, 90)
+    state.stop(89.0)  # the page was closed without Start: ready -> ended
+    recorder.on_message(messages.session(state, 89.0))
     recorder.close()
-    session = store.get_session(1)
-    assert session.practice_start_t_s is None and session.practice_s is None
-    assert session.mean_rmssd_ms == 40.0  # the whole timeline counts
-    assert session.minutes_practised == pytest.approx(39.0 / 60.0)
+    assert store.list_sessions() == []
+    assert recorder.sessions == []
+    store.close()
+
+
+def test_the_row_begins_at_start_with_the_settling_in_before_it(
+    unstarted: tuple[SqliteStore, SessionRecorder, Clock],
+) -> None:
+    store, recorder, clock = unstarted
+    recorder.on_message(messages.device(DeviceStatus(DeviceState.CONNECTED, "H10", 90)))
+    state = SessionState(duration_s=120.0)
+    state.rate("before", Rating(6, 4, "stiff"))
+    recorder.on_message(messages.session(state, 0.0))
+    _beats_and_metrics(recorder, clock, 1, 400)  # 400 s of waiting before Start
+    assert store.list_sessions() == []
+    clock.now = 400.0
+    state.start(400.0)
+    recorder.on_message(messages.session(state, 400.0))
+    (session,) = store.list_sessions()  # the row exists from the start on
+    assert session.practice_start_t_s == pytest.approx(400.0)
+    assert session.ratings["before"] == StoredRating("before", 6, 4, "stiff")
+    assert session.device_name == "H10"
+    _beats_and_metrics(recorder, clock, 400, 461)
+    state.stop(460.0)
+    recorder.on_message(messages.session(state, 460.0))
+    recorder.close()
+    session = store.get_session(session.id)
+    beats = store.beats_of(session.id)
+    # the last PRESTART_KEEP_S before the start are kept with it, the rest was let go
+    assert beats[0].t_s == pytest.approx(400.0 - PRESTART_KEEP_S, abs=1.0)
+    assert beats[-1].t_s == pytest.approx(460.0)
+    assert session.minutes_practised == pytest.approx(1.0)
+    assert session.ended_reason == "stopped"
+    assert [e.state for e in store.events_of(session.id)] == ["connected"]
+    assert store.pacer_of(session.id)[0].rate_bpm == 6.0
+    store.close()
+
+
+def test_sessions_in_a_row_are_stored_apart(
+    unstarted: tuple[SqliteStore, SessionRecorder, Clock],
+) -> None:
+    store, recorder, clock = unstarted
+    first = SessionState(duration_s=60.0)
+    recorder.on_message(messages.session(first, 0.0))
+    _beats_and_metrics(recorder, clock, 1, 10)
+    clock.now = 10.0
+    first.start(10.0)
+    recorder.on_message(messages.session(first, 10.0))
+    _beats_and_metrics(recorder, clock, 10, 71)
+    clock.now = 70.0
+    first.tick(70.0)
+    recorder.on_message(messages.session(first, 70.0))
+    _beats_and_metrics(recorder, clock, 71, 80)  # the patient rates; the strap goes on
+    first.rate("after", Rating(2, 1))
+    recorder.on_message(messages.session(first, 80.0))
+    second = SessionState(duration_s=60.0)  # New session
+    recorder.on_message(messages.session(second, 80.0))
+    _beats_and_metrics(recorder, clock, 80, 90)
+    clock.now = 90.0
+    second.start(90.0)
+    recorder.on_message(messages.session(second, 90.0))
+    _beats_and_metrics(recorder, clock, 90, 121)
+    clock.now = 120.0
+    second.stop(120.0)
+    recorder.on_message(messages.session(second, 120.0))
+    recorder.close()
+
+    one, two = store.list_sessions()
+    assert recorder.sessions == [one.id, two.id]
+    assert (one.ended_reason, two.ended_reason) == ("completed", "stopped")
+    assert one.ratings == {"after": StoredRating("after", 2, 1, None)}
+    assert two.ratings == {}
+    assert one.minutes_practised == pytest.approx(1.0)
+    assert two.minutes_practised == pytest.approx(0.5)
+    # every beat in exactly one session: the first's up to its end, the rest in the second
+    first_beats = [b.t_s for b in store.beats_of(one.id)]
+    second_beats = [b.t_s for b in store.beats_of(two.id)]
+    assert first_beats == [float(i) for i in range(1, 71)]
+    assert second_beats == [float(i) for i in range(71, 121)]
+    assert two.practice_start_t_s == pytest.approx(90.0)
     store.close()

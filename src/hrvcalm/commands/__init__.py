@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -51,10 +53,29 @@ _flush_pending = False
 _encode: Callable[[dict[str, Any]], str] | None = None
 
 
+#: Set once the reader of stdout has gone (``--jsonl | head``).
+_stdout_closed = False
+
+
+def _reader_gone() -> BrokenPipeError:
+    """Stdout's reader has gone: send what is still buffered nowhere (so that the exit does
+    not complain either) and say so to the caller, which ends the run quietly."""
+    global _stdout_closed
+    _stdout_closed = True
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return BrokenPipeError("stdout was closed")
+
+
 def _flush_stdout() -> None:
     global _flush_pending
     _flush_pending = False
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()  # the next message raises, where the session can stop
 
 
 def print_message(message: dict[str, Any]) -> None:
@@ -63,13 +84,22 @@ def print_message(message: dict[str, Any]) -> None:
     Lines are flushed as soon as the event loop is idle (after the current batch of
     messages), not one by one: a reader of the pipe sees every message without delay, and a
     replay at ``--speed max`` does not pay a system call per line.
+
+    Raises:
+        BrokenPipeError: The reader has gone (``--jsonl | head``); the live session lets this
+            one through its observers, and ``hrvcalm`` exits quietly with status 0.
     """
     global _flush_pending, _encode
     if _encode is None:
         from hrvcalm.server.messages import encode
 
         _encode = encode
-    sys.stdout.write(_encode(message) + "\n")
+    if _stdout_closed:
+        raise BrokenPipeError("stdout was closed")
+    try:
+        sys.stdout.write(_encode(message) + "\n")
+    except BrokenPipeError:
+        raise _reader_gone() from None
     if _flush_pending:
         return
     try:

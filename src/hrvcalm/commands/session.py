@@ -1,4 +1,10 @@
-"""``hrvcalm session`` and ``hrvcalm demo``: a live session served to the breath-pacing page."""
+"""``hrvcalm session`` and ``hrvcalm demo``: a live session served to the breath-pacing page.
+
+What is stored: a session from its Start on (a page that never started stores nothing). A
+recording (``replay:``, and the demo) plays from Start, not from launch, and again from its
+beginning for each new session. The demo's sessions go to their own database, ``demo.db``
+next to the patient's (``--db`` chooses another): they never enter the patient's course.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from hrvcalm.commands.sessions import add_db_option
 from hrvcalm.errors import UsageError
 
 DEMO_RECORDING = "sample_data_ibi.csv"
+#: The demo's database file name, beside the patient's (never the patient's own file).
+DEMO_DB = "demo.db"
 
 
 def add_live_options(parser: Any, *, source: bool = True, network: bool = True) -> None:
@@ -84,12 +92,26 @@ def _access_token(args: argparse.Namespace) -> str | None:
     return str(args.token or new_token())
 
 
+def demo_db_path(db: str | None) -> Path:
+    """The demo's own database: ``--db`` if given, else ``demo.db`` beside the patient's."""
+    from hrvcalm.storage import default_db_path
+
+    return Path(db).expanduser() if db else default_db_path().with_name(DEMO_DB)
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    args.db = str(demo_db_path(args.db))
+    print(f"hrvcalm: demo sessions are kept apart from yours, in {args.db}", file=sys.stderr)
     args.source = f"replay:{demo_recording_path()}"
     args.minutes = None
     args.format = None
     args.autostart = False
     return run_session(args)
+
+
+def is_recording(spec: str) -> bool:
+    """A source that plays a file (``replay:``): it plays from Start and can play again."""
+    return spec.partition(":")[0].strip().lower() == "replay"
 
 
 def run_session(args: argparse.Namespace) -> int:
@@ -98,14 +120,19 @@ def run_session(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from hrvcalm.commands.sessions import history_routes
-    from hrvcalm.devices import open_source
+    from hrvcalm.devices import Source, open_source
     from hrvcalm.server.app import LiveSession
     from hrvcalm.server.resonance import ResonanceSaver, stored_rate_bpm
     from hrvcalm.storage import SessionRecorder, open_store
 
-    source = open_source(args.source, speed=args.speed, format=args.format)
+    def open_() -> Source:
+        return open_source(args.source, speed=args.speed, format=args.format)
+
+    source = open_()
+    recording = is_recording(args.source)
     store = open_store(args.db)
-    recorder = SessionRecorder(store, clock=source.clock_s)
+    live: LiveSession | None = None
+    recorder = SessionRecorder(store, clock=lambda: (live.source if live else source).clock_s())
     live = LiveSession(
         source,
         duration_s=None if args.minutes is None else 60.0 * args.minutes,
@@ -113,6 +140,8 @@ async def _serve(args: argparse.Namespace) -> int:
         observers=[recorder, ResonanceSaver(store, recorder)],
         autostart=args.autostart,
         pacer_rate_bpm=stored_rate_bpm(store),
+        play_from_start=recording and not args.autostart,
+        reopen_source=open_ if recording else None,
     )
 
     token = _access_token(args)

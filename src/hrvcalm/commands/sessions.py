@@ -22,6 +22,7 @@ from hrvcalm.errors import UsageError
 if TYPE_CHECKING:
     from websockets.http11 import Request, Response
 
+    from hrvcalm.core.summary import Summary
     from hrvcalm.server.static import Route
     from hrvcalm.storage import SessionSummary, SqliteStore
 
@@ -141,11 +142,69 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def summary_of(store: SqliteStore, session_id: int) -> Summary | None:
+    """How a stored session went: :func:`hrvcalm.core.summary.summarize` over its stored
+    metrics timeline, the same as the page's ``summary`` at its end (``None`` for a session
+    with no practice window, such as an imported recording, or one still running)."""
+    from hrvcalm.core.summary import Ratings, Sample, summarize
+    from hrvcalm.server.app import GUIDED_PRACTICES
+
+    s = store.get_session(session_id)
+    if s.practice_start_t_s is None or s.practice_s is None or s.ended_reason is None:
+        return None
+    before, after = s.ratings.get("before"), s.ratings.get("after")
+    pacer = store.pacer_of(session_id)
+    return summarize(
+        (Sample.from_values(m.t_s, m.values) for m in store.metrics_of(session_id)),
+        practice=s.practice,
+        start_t_s=s.practice_start_t_s,
+        end_t_s=s.practice_start_t_s + s.practice_s,
+        planned_s=s.planned_s,
+        ended_reason=s.ended_reason,
+        ratings=Ratings(
+            pain_before=None if before is None else before.pain,
+            pain_after=None if after is None else after.pain,
+            stress_before=None if before is None else before.stress,
+            stress_after=None if after is None else after.stress,
+        ),
+        pacer_rate_bpm=pacer[-1].rate_bpm if pacer else None,
+        guided=s.practice in GUIDED_PRACTICES,
+    )
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    def fmt(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    def pair(key: str, unit: str) -> str:
+        return f"{fmt(summary['start'][key])} -> {fmt(summary['end'][key])}{unit}"
+
+    zones = summary["zones_s"]
+    done = "completed" if summary["completed"] else (summary["ended_reason"] or "stopped")
+    lines = [
+        f"  how it went {_clock(summary['minutes'] * 60)} practised ({done}); start -> end:",
+        f"              heart rate {pair('mean_hr_bpm', ' bpm')}, RMSSD {pair('rmssd_ms', ' ms')},"
+        f" relaxation {pair('relaxation', '')} (50 = as at the start)",
+        "              coherence "
+        + ", ".join(f"{zone} {_clock(zones[zone])}" for zone in ("low", "medium", "high")),
+    ]
+    if summary["resp_rate_bpm"] is not None:
+        pacer = summary["pacer_rate_bpm"]
+        lines.append(
+            f"              breathing {summary['resp_rate_bpm']:g}/min"
+            + ("" if pacer is None else f" (pacer {pacer:g}/min)")
+        )
+    lines += [f"  next time   {tip}" for tip in summary["next"]]
+    return lines
+
+
 def run_show(args: argparse.Namespace) -> int:
     from hrvcalm.storage.export import session_document
 
     with _open(args) as store:
         doc = session_document(store, args.id, full=False)
+        summary = summary_of(store, args.id)
+    doc["summary"] = None if summary is None else summary.as_json()
     if args.json:
         print(json.dumps(doc, allow_nan=False))
         return 0
@@ -164,6 +223,8 @@ def run_show(args: argparse.Namespace) -> int:
         if r is not None:
             note = f"  note: {r['note']}" if r["note"] else ""
             lines.append(f"  {when:9} pain {r['pain']}, stress {r['stress']}{note}")
+    if doc["summary"] is not None:
+        lines += _summary_lines(doc["summary"])
     for p in doc["pacer"]:
         lines.append(f"  pacer     {p['rate_bpm']:g}/min from {_clock(p['t_s'])}")
     for e in doc["device_events"]:
@@ -191,6 +252,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 # -- the history page -------------------------------------------------------------------
+
+
+#: Websocket close code of the history server: no practice runs here (web/connection.js).
+NO_SESSION_CLOSE_CODE = 4404
 
 
 def history_routes(db: str | Path | None) -> dict[str, Route]:
@@ -244,7 +309,8 @@ async def serve_history(
     from hrvcalm.server.static import find_web_root, make_static_server
 
     async def no_websocket(connection: Any) -> None:
-        await connection.close(1008, "no live session here: run 'hrvcalm session'")
+        # 4404: the practice page stops reconnecting and says no practice runs (connection.js)
+        await connection.close(NO_SESSION_CLOSE_CODE, "no practice running: start hrvcalm")
 
     from hrvcalm.storage import open_store, resolve_db_path
 

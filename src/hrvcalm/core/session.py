@@ -3,10 +3,12 @@
 Rules (the whole state machine)::
 
     ready   --start-->              running     (timer starts at the time given)
-    ready   --stop-->               ended
-    running --stop / time is up / source ended-->  ended
+    ready   --stop-->               ended       (never started: not practice, not stored)
+    running --stop / time is up / source ended-->  ended   (``ended_reason`` says which)
     running --start-->              running     (ignored: already running)
-    ended   --start or stop-->      ended       (ignored; a new session is a new process)
+    ended   --start or stop-->      ended       (ignored)
+    ended   --renew-->              a new state in ready (:meth:`SessionState.renew`: timer,
+                                    ratings and reason cleared; practice and length kept)
 
 Before the start (phase ready) the practice and its planned length may be chosen
 (:meth:`SessionState.configure`); once running they are fixed. Ratings (pain and stress,
@@ -30,6 +32,8 @@ class Phase(enum.Enum):
 
 
 RATING_WHEN = ("before", "after")
+#: Why a session ended: its length was reached, a page stopped it, the source ran out.
+ENDED_REASONS = ("completed", "stopped", "source_ended")
 #: The guided practices a session can be (DESIGN.md section 1).
 #: ``resonance`` is the resonance-frequency assessment (its length is set by its protocol).
 PRACTICES = ("paced_breathing", "breath_focus", "body_scan", "resonance")
@@ -69,6 +73,7 @@ class SessionState:
     phase: Phase = Phase.READY
     started_s: float | None = None
     ended_s: float | None = None
+    ended_reason: str | None = None
     ratings: dict[str, Rating] = field(default_factory=dict)
 
     def configure(self, practice: str | None = None, duration_s: float | None = None) -> None:
@@ -98,13 +103,38 @@ class SessionState:
         self.started_s = now_s
         return True
 
-    def stop(self, now_s: float) -> bool:
-        """End the session. Returns ``True`` if the phase changed."""
+    def stop(self, now_s: float, reason: str = "stopped") -> bool:
+        """End the session (``reason``: one of :data:`ENDED_REASONS`).
+
+        Returns ``True`` if the phase changed.
+        """
+        if reason not in ENDED_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(ENDED_REASONS)}, got {reason!r}")
         if self.phase is Phase.ENDED:
             return False
         self.phase = Phase.ENDED
         self.ended_s = now_s
+        self.ended_reason = reason
         return True
+
+    @property
+    def practised(self) -> bool:
+        """The practice started (a session stopped before its start was never practice)."""
+        return self.started_s is not None
+
+    def renew(self, default_duration_s: float | None = None) -> SessionState:
+        """The next session after this one has ended: in phase ready, with the same practice
+        and length (a resonance assessment is a one-off: the next one is paced breathing, of
+        ``default_duration_s``).
+
+        Raises:
+            ValueError: This session has not ended.
+        """
+        if self.phase is not Phase.ENDED:
+            raise ValueError("a session is still running: stop it before starting a new one")
+        if self.practice == "resonance":
+            return SessionState(duration_s=default_duration_s)
+        return SessionState(duration_s=self.duration_s, practice=self.practice)
 
     def tick(self, now_s: float) -> bool:
         """Advance the clock; ends the session when its duration is reached.
@@ -116,7 +146,7 @@ class SessionState:
             and self.duration_s is not None
             and self.elapsed_s(now_s) >= self.duration_s
         ):
-            return self.stop(now_s)
+            return self.stop(now_s, "completed")
         return False
 
     def elapsed_s(self, now_s: float) -> float:

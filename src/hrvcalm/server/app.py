@@ -8,8 +8,17 @@ messages on the :class:`~hrvcalm.server.ws.Hub` and applies the pages' commands.
 Lifecycle: beats flow from the moment the source connects (the page shows the heart rate
 while the patient settles). The practice starts when a page sends ``start`` (or at once with
 ``autostart``) and ends when a page sends ``stop``, when its length is reached, or when the
-source ends (a recording ran out). :meth:`LiveSession.run` returns once the session has ended
-and no page is connected any more (a page still open may give its "after" ratings).
+source ends (a recording ran out); the ``session`` message's ``ended_reason`` says which. At
+the end a ``summary`` message tells how it went (:mod:`hrvcalm.core.summary`; sent again when
+the "after" ratings change). The source goes on after the end: a page's ``new_session`` opens
+the next session (a fresh :class:`~hrvcalm.core.session.SessionState` and pipeline, so
+relaxation's baseline is the new session's own start) without restarting anything.
+:meth:`LiveSession.run` returns once the session has ended and no page is connected any more
+(a page still open may give its "after" ratings or start anew), or never with ``stay_up``.
+
+A recording can play from the practice's start instead of from launch (``play_from_start``):
+before Start the page shows it as connected and waiting, the recording begins at Start, plays
+for that one session, and a new session plays it again from its beginning (``reopen_source``).
 
 Observers (:class:`SessionObserver`) see every published message and are flushed once a
 second and at the end: this is how ``--jsonl`` printing and the session store attach.
@@ -35,22 +44,27 @@ from websockets.asyncio.server import serve
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.pipeline import LivePipeline
 from hrvcalm.core.resonance import Protocol as ResonanceProtocol
-from hrvcalm.core.session import Phase, SessionState
+from hrvcalm.core.session import Phase, Rating, SessionState
+from hrvcalm.core.summary import Ratings, Sample, Summary, SummaryBuilder
 from hrvcalm.devices.base import FollowsPacer, Source
 from hrvcalm.errors import HrvcalmError
-from hrvcalm.events import Beat, DeviceStatus, Metrics
+from hrvcalm.events import Beat, DeviceState, DeviceStatus, Metrics
 from hrvcalm.server import messages
 from hrvcalm.server.access import guard
 from hrvcalm.server.messages import (
+    ChooseSource,
     Command,
     Configure,
     Message,
+    NewSessionCommand,
     RatingCommand,
+    ScanCommand,
     SetPacer,
     Start,
     Stop,
 )
 from hrvcalm.server.resonance import ResonanceRunner
+from hrvcalm.server.sources import SourceChooser
 from hrvcalm.server.static import Route, find_web_root, make_static_server
 from hrvcalm.server.ws import WS_PATH, Hub, make_handler
 
@@ -64,6 +78,10 @@ WARN_EVERY_S = 60.0
 KEEP_BEATS = 10_000
 #: Largest websocket message accepted from a page, bytes.
 MAX_PAGE_MESSAGE_BYTES = 64 * 1024
+#: Session seconds between two points of the timeline kept for the summary.
+SUMMARY_PERIOD_S = 1.0
+#: Practices that show the breathing circle (the pacer's rate means something for them).
+GUIDED_PRACTICES = ("paced_breathing", "resonance")
 
 
 class SessionObserver(Protocol):
@@ -102,6 +120,14 @@ class LiveSession:
         wall_clock: Unix time, for the pacer's ``t0_s`` (injectable for tests).
         pacer_rate_bpm: The pacer's starting rate, breaths/min (the patient's stored rate).
         resonance: The resonance protocol (shorter steps only for tests and demonstrations).
+        play_from_start: Do not read the source before the practice starts, and only for
+            that session (a recording: it plays from Start, not from launch).
+        reopen_source: Opens the source anew for a new session once it has ended (a
+            recording); without it a new session needs a source that is still running.
+        stay_up: :meth:`run` with a port does not return when the session ends and the
+            pages have gone (the patient's app: ``hrvcalm`` with no arguments).
+        chooser: The sources a page may switch to (the patient's app), or ``None``: the
+            session runs the one source it was given.
     """
 
     def __init__(
@@ -115,10 +141,27 @@ class LiveSession:
         wall_clock: Callable[[], float] = time.time,
         pacer_rate_bpm: float | None = None,
         resonance: ResonanceProtocol | None = None,
+        play_from_start: bool = False,
+        reopen_source: Callable[[], Source] | None = None,
+        stay_up: bool = False,
+        chooser: SourceChooser | None = None,
     ) -> None:
         self.source = source
         self.pipeline = LivePipeline()
         self.state = SessionState(duration_s=duration_s)
+        self._default_duration_s = duration_s
+        self.play_from_start = play_from_start
+        self._reopen_source = reopen_source
+        self.stay_up = stay_up
+        self.chooser = chooser
+        self._consumer: asyncio.Task[None] | None = None
+        self.summary: Summary | None = None
+        # The practice's metrics, one point a second, reduced as they come (bounded memory).
+        self._timeline = SummaryBuilder()
+        self._last_point_t_s: float | None = None
+        self._source_done = False
+        self._practice_began = asyncio.Event()
+        self._renewed = asyncio.Event()
         self.observers: list[SessionObserver] = list(observers)
         if on_message is not None:
             self.observers.append(CallbackObserver(on_message))
@@ -132,6 +175,7 @@ class LiveSession:
             if pacer_rate_bpm is None
             else PacerSettings(rate_bpm=pacer_rate_bpm, t0_s=wall_clock())
         )
+        self._resonance_protocol = resonance
         self.resonance = ResonanceRunner(resonance)
         self.last_metrics: Metrics | None = None
         # The most recent beats (at most ``KEEP_BEATS``: memory stays flat in long sessions),
@@ -153,6 +197,8 @@ class LiveSession:
         for observer in self.observers:
             try:
                 observer.on_message(message)
+            except BrokenPipeError:
+                raise  # ``--jsonl | head``: the reader has gone, the run ends quietly
             except (HrvcalmError, OSError) as exc:
                 self._observer_failed(exc)
 
@@ -185,16 +231,27 @@ class LiveSession:
         now = self.source.clock_s()
         if isinstance(command, Start):
             if self.state.phase is Phase.ENDED:
-                raise ValueError("this session has ended; start a new one from the command line")
+                raise ValueError("this session has ended; press New session for another one")
             self._start(now)
         elif isinstance(command, Stop):
             self._end()
+        elif isinstance(command, NewSessionCommand):
+            self.new_session()
+        elif isinstance(command, ChooseSource | ScanCommand):
+            if self.chooser is None:
+                raise ValueError("this session runs the source it was started with")
+            if isinstance(command, ChooseSource):
+                await self.chooser.choose(self, command.id)
+            else:
+                self.chooser.start_scan(self)
         elif isinstance(command, SetPacer):
             if self.resonance.active:
                 raise ValueError("the resonance assessment sets the pacer until it ends")
             self.set_pacer(command.rate_bpm, command.inhale_ratio)
         elif isinstance(command, RatingCommand):
             self.state.rate(command.when, command.rating)
+            if self.state.phase is Phase.ENDED:
+                self._summarize()  # the summary shows pain and stress after
             self._publish_session()
         elif isinstance(command, Configure):
             minutes = command.minutes
@@ -218,9 +275,37 @@ class LiveSession:
             return
         if self.state.practice == "resonance":
             self.state.duration_s = self.resonance.protocol.total_s
+        self._timeline, self._last_point_t_s = SummaryBuilder(), None
+        self._practice_began.set()
         self._publish_session()
         if self.state.practice == "resonance":
             self.resonance.start(now, self.set_pacer, self.hub.publish)
+
+    def new_session(self) -> None:
+        """After the end: the next session, in phase ready (same practice and length), with
+        a fresh pipeline; a recording that played from the start plays again at the next
+        Start.
+
+        Raises:
+            ValueError: The session has not ended, or its source has ended for good.
+        """
+        if self.state.phase is not Phase.ENDED:
+            raise ValueError("a session is running: stop it before starting a new one")
+        if self._source_done and self._reopen_source is None:
+            raise ValueError(
+                "the source has ended (the recording ran out): start hrvcalm again for a new "
+                "session"
+            )
+        self.state = self.state.renew(self._default_duration_s)
+        self.pipeline = LivePipeline()
+        self.summary = None
+        self._timeline, self._last_point_t_s = SummaryBuilder(), None
+        self.resonance = ResonanceRunner(self._resonance_protocol)
+        self._practice_began.clear()
+        self._ended.clear()
+        self.hub.forget("summary", "resonance")
+        self._publish_session()
+        self._renewed.set()
 
     # -- the loops ------------------------------------------------------------------------
 
@@ -243,7 +328,7 @@ class LiveSession:
             token: Access token every request must carry (required beyond loopback).
         """
         if port is None:
-            await self._run_session()
+            await self._run_session(serving=False)
             return
         handler = make_handler(self.hub, self.handle_command)
         async with serve(
@@ -261,43 +346,141 @@ class LiveSession:
             log.info("serving on http://%s:%d/ (websocket %s)", host, bound, WS_PATH)
             if serve_ready is not None:
                 serve_ready(bound)
-            await self._run_session()
-            while self.hub.clients:
-                await asyncio.sleep(0.5)
+            await self._run_session(serving=True)
 
-    async def _run_session(self) -> None:
+    def check_can_switch(self) -> None:
+        """Raises ValueError while a practice runs (the source cannot change then)."""
+        if self.state.phase is Phase.RUNNING:
+            raise ValueError("stop the practice before choosing another source")
+
+    async def switch_source(
+        self,
+        source: Source,
+        *,
+        play_from_start: bool = False,
+        reopen_source: Callable[[], Source] | None = None,
+    ) -> None:
+        """Read from another source from now on (before a practice, or after one: then a new
+        session opens). The pipeline starts afresh; pages get a new ``hello``.
+
+        Raises:
+            ValueError: A practice is running.
+        """
+        self.check_can_switch()
+        running = self._consumer is not None
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+        with contextlib.suppress(Exception):
+            await self.source.aclose()
+        if self.state.phase is Phase.ENDED:
+            self._source_done = False
+            self._reopen_source = reopen_source
+            self.new_session()
+            self._renewed.clear()
+        self.source = source
+        self.play_from_start = play_from_start
+        self._reopen_source = reopen_source
+        self._source_done = False
+        self.pipeline = LivePipeline()
+        self._practice_began.clear()
+        self.hub.forget("device", "metrics")
+        self.hub.publish(messages.hello(source.spec, source.speed))
+        self._publish_session()
+        if running:  # read the new source at once
+            self._consumer = asyncio.create_task(self._consume())
+
+    async def _run_session(self, *, serving: bool) -> None:
         ticker = asyncio.create_task(self._tick_forever())
-        consumer = asyncio.create_task(self._consume())
+        self._consumer = asyncio.create_task(self._consume())
         try:
-            await self._ended.wait()
+            await self._until_done(serving=serving)
         finally:
-            for task in (consumer, ticker):
+            if self.state.phase is not Phase.ENDED:
+                with contextlib.suppress(BrokenPipeError):
+                    self._end()  # Ctrl-C, or the server is shutting down
+            if self.chooser is not None:
+                await self.chooser.aclose()
+            for task in (self._consumer, ticker):
                 task.cancel()
-            for task in (consumer, ticker):
+            for task in (self._consumer, ticker):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             with contextlib.suppress(Exception):
                 await self.source.aclose()
             self._flush_observers()
 
+    async def _until_done(self, *, serving: bool) -> None:
+        """Until the session has ended and no page is left to rate it or start another (with
+        ``stay_up``, until cancelled); at once if the source failed."""
+        while True:
+            await self._ended.wait()
+            consumer = self._consumer
+            failed = (
+                consumer is not None
+                and consumer.done()
+                and not consumer.cancelled()
+                and consumer.exception()
+            )
+            if not serving or failed:
+                return
+            while self._ended.is_set() and (self.hub.clients or self.stay_up):
+                await asyncio.sleep(0.2)
+            if self._ended.is_set():
+                return
+
     async def _consume(self) -> None:
+        """Read the source; after it ends, reopen it for each new session (if it can be)."""
         try:
-            async for event in self.source.events():
-                if isinstance(event, DeviceStatus):
-                    self.hub.publish(messages.device(event))
-                    if self.autostart:
-                        self._start(self.source.clock_s())
-                    continue
-                self._publish_items(self.pipeline.push_notification(event))
-                now = self.source.clock_s()
-                self.resonance.advance(now)
-                if self.state.tick(now):
-                    self._publish_session()
+            while True:
+                await self._play()
+                if self.state.phase is not Phase.ENDED:
+                    self._end("source_ended")
+                with contextlib.suppress(Exception):
+                    await self.source.aclose()
+                if self._reopen_source is None:
                     return
-            # the source ended: beats still waiting for the artifact look-ahead come out now
-            self._publish_items(self.pipeline.flush())
-        finally:
-            self._end()
+                await self._renewed.wait()
+                self._renewed.clear()
+                self.source = self._reopen_source()
+                self._source_done = False
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            if self.state.phase is not Phase.ENDED:
+                with contextlib.suppress(BrokenPipeError):
+                    self._end("source_ended")
+            raise
+
+    async def _play(self) -> None:
+        """The source's events until it ends (or, playing from the start, the session does)."""
+        if self.play_from_start:
+            if self.state.phase is not Phase.RUNNING:
+                self.hub.publish(
+                    messages.device(
+                        DeviceStatus(
+                            DeviceState.CONNECTED, f"{self.source.name} · plays from Start"
+                        )
+                    )
+                )
+            await self._practice_began.wait()
+        async for event in self.source.events():
+            if isinstance(event, DeviceStatus):
+                self.hub.publish(messages.device(event))
+                if self.autostart and self.state.phase is Phase.READY:
+                    self._start(self.source.clock_s())
+                continue
+            self._publish_items(self.pipeline.push_notification(event))
+            now = self.source.clock_s()
+            self.resonance.advance(now)
+            if self.state.tick(now):
+                self._session_over()
+            if self.play_from_start and self.state.phase is Phase.ENDED:
+                return  # the recording played for this session only
+        # the source ended: beats still waiting for the artifact look-ahead come out now
+        self._publish_items(self.pipeline.flush())
+        self._source_done = True
 
     def _publish_items(self, items: list[Beat | Metrics]) -> None:
         for item in items:
@@ -310,24 +493,68 @@ class LiveSession:
                 self.hub.publish(messages.beat(item))
             else:
                 self.last_metrics = item
-                self.hub.publish(messages.metrics(item))
+                message = messages.metrics(item)
+                self.hub.publish(message)
+                self._keep_for_summary(item.t_s, message)
+
+    def _keep_for_summary(self, t_s: float, message: Message) -> None:
+        """One point a second of the practice's metrics (what the summary is made of)."""
+        if self.state.phase is not Phase.RUNNING:
+            return
+        if self._last_point_t_s is not None and t_s < self._last_point_t_s + SUMMARY_PERIOD_S:
+            return
+        self._last_point_t_s = t_s
+        self._timeline.add(Sample.from_values(t_s, message))
 
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(TICK_PERIOD_S)
             if self.state.tick(self.source.clock_s()):
-                self._publish_session()
-                self._end()
+                self._session_over()
             elif self.state.phase is Phase.RUNNING:
                 self._publish_session()
                 self.resonance.advance(self.source.clock_s(), report=True)
             self._flush_observers()
 
-    def _end(self) -> None:
+    def _end(self, reason: str = "stopped") -> None:
+        """End the session (a page's Stop, the source ended, the server stops)."""
+        now = self.source.clock_s()
+        try:
+            self.resonance.finish(now)
+            if self.state.stop(now, reason):
+                self._session_over()
+        finally:
+            self._ended.set()
+
+    def _session_over(self) -> None:
+        """The session has just ended: the resonance result, the summary, the phase."""
         self._ended.set()
         self.resonance.finish(self.source.clock_s())
-        if self.state.stop(self.source.clock_s()):
-            self._publish_session()
+        self._summarize()
+        self._publish_session()
+
+    def _summarize(self) -> None:
+        """How the session went, published (nothing for a session never started)."""
+        state = self.state
+        if state.started_s is None:
+            return
+        ratings = {when: state.ratings.get(when, Rating()) for when in ("before", "after")}
+        self.summary = self._timeline.summary(
+            practice=state.practice,
+            start_t_s=state.started_s,
+            end_t_s=state.started_s + state.elapsed_s(self.source.clock_s()),  # at most the length
+            planned_s=state.duration_s,
+            ended_reason=state.ended_reason,
+            ratings=Ratings(
+                pain_before=ratings["before"].pain,
+                pain_after=ratings["after"].pain,
+                stress_before=ratings["before"].stress,
+                stress_after=ratings["after"].stress,
+            ),
+            pacer_rate_bpm=self.pacer.rate_bpm,
+            guided=state.practice in GUIDED_PRACTICES,
+        )
+        self.hub.publish(messages.summary(self.summary))
 
     def _publish_session(self) -> None:
         self.hub.publish(messages.session(self.state, self.source.clock_s()))

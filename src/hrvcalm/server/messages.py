@@ -1,13 +1,16 @@
 """Websocket messages: the JSON the server sends and the page commands it accepts.
 
 Every message is a JSON object with a ``type`` (DESIGN.md section 4). Server to page:
-``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``error`` and, during a
+``hello``, ``beat``, ``metrics``, ``device``, ``pacer``, ``session``, ``summary`` (how the
+session went, at its end), ``error`` and, during a
 ``resonance`` practice (the resonance-frequency assessment), ``resonance`` (the step in
 progress, then every step's scores and the chosen rate; fields in
 :mod:`hrvcalm.server.resonance`). Page to server:
 ``start``, ``stop``, ``set_pacer``, ``rating``, ``configure`` (practice and length, before the
-start). :func:`parse_command` validates a page message
-and raises :class:`CommandError` with a message fit to send back to the page.
+start), ``new_session`` (after the end: the next session, without restarting the server);
+with ``hrvcalm app`` also ``choose_source`` and ``scan`` (answered by ``sources``).
+:func:`parse_command` validates a page message and raises :class:`CommandError` with a
+message fit to send back to the page.
 
 Protocol version history: 1 - first version.
 """
@@ -24,6 +27,7 @@ import orjson
 from hrvcalm import __version__
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.session import PRACTICES, Rating, SessionState
+from hrvcalm.core.summary import Summary
 from hrvcalm.events import METRIC_KEYS, Beat, DeviceStatus, Metrics
 
 PROTOCOL_VERSION = 1
@@ -95,10 +99,30 @@ def session(state: SessionState, now_s: float) -> Message:
         "practice": state.practice,
         "elapsed_s": round(state.elapsed_s(now_s), 1),
         "duration_s": state.duration_s,
+        "ended_reason": state.ended_reason,
         "ratings": {
             when: {"pain": r.pain, "stress": r.stress, "note": r.note}
             for when, r in state.ratings.items()
         },
+    }
+
+
+def summary(s: Summary) -> Message:
+    """How the session went (:mod:`hrvcalm.core.summary`), sent at its end."""
+    return {"type": "summary", **s.as_json()}
+
+
+def sources(
+    choices: list[tuple[str, str]], current: str | None, *, scanning: bool, can_scan: bool
+) -> Message:
+    """The sources the patient's app offers (``hrvcalm app``): ``choices`` of ``id`` and
+    ``label``, the ``current`` one's id, whether a Bluetooth scan runs or can run."""
+    return {
+        "type": "sources",
+        "choices": [{"id": i, "label": label} for i, label in choices],
+        "current": current,
+        "scanning": scanning,
+        "can_scan": can_scan,
     }
 
 
@@ -174,7 +198,33 @@ class Configure:
     minutes: float | None
 
 
-Command = Start | Stop | SetPacer | RatingCommand | Configure
+@dataclass(frozen=True, slots=True)
+class NewSessionCommand:
+    """After the end: open the next session (the server keeps running)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseSource:
+    """Switch to one of the offered sources (``hrvcalm app``), by its id."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanCommand:
+    """Look for Bluetooth straps nearby (``hrvcalm app``)."""
+
+
+Command = (
+    Start
+    | Stop
+    | SetPacer
+    | RatingCommand
+    | Configure
+    | NewSessionCommand
+    | ChooseSource
+    | ScanCommand
+)
 
 
 def _number(payload: Message, key: str) -> float | None:
@@ -214,6 +264,15 @@ def parse_command(text: str | bytes) -> Command:
         return Start()
     if kind == "stop":
         return Stop()
+    if kind == "new_session":
+        return NewSessionCommand()
+    if kind == "scan":
+        return ScanCommand()
+    if kind == "choose_source":
+        choice = payload.get("id")
+        if not isinstance(choice, str) or not 0 < len(choice) <= 200:
+            raise CommandError("choose_source needs the id of an offered source")
+        return ChooseSource(choice)
     if kind == "set_pacer":
         rate, ratio = _number(payload, "rate_bpm"), _number(payload, "inhale_ratio")
         if rate is None and ratio is None:

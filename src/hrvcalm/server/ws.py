@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 WS_PATH = "/ws"
 #: Beats kept for pages that connect late (enough for a 2-minute heart-rate trace).
 RECENT_BEATS = 240
-_STATE_TYPES = frozenset(("hello", "device", "pacer", "session", "metrics", "resonance"))
+_STATE_TYPES = frozenset(
+    ("hello", "device", "pacer", "session", "metrics", "resonance", "summary", "sources")
+)
 #: Unsent bytes after which a page that stopped reading is dropped.
 MAX_BUFFERED_BYTES = 1 << 20
 #: Sustained page-message rate allowed, per second, and the burst on top.
@@ -89,10 +91,19 @@ class Hub:
 
     def welcome(self) -> list[Message]:
         """What a page that just connected needs, in order: state first, then recent beats."""
-        out = [self._state[k] for k in ("hello", "device", "pacer", "session") if k in self._state]
+        out = [
+            self._state[k]
+            for k in ("hello", "device", "pacer", "session", "sources")
+            if k in self._state
+        ]
         out.extend(self._recent_beats)
-        out.extend(self._state[k] for k in ("metrics", "resonance") if k in self._state)
+        out.extend(self._state[k] for k in ("metrics", "resonance", "summary") if k in self._state)
         return out
+
+    def forget(self, *kinds: str) -> None:
+        """Stop offering these state messages to pages that connect (a new session began)."""
+        for kind in kinds:
+            self._state.pop(kind, None)
 
 
 CommandHandler = Callable[["Command"], Awaitable[None]]

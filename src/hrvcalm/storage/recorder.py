@@ -3,9 +3,19 @@
 :class:`SessionRecorder` follows the websocket messages a
 :class:`~hrvcalm.server.app.LiveSession` publishes (``hello``, ``device``, ``pacer``,
 ``session``, ``beat``, ``metrics``) and writes them to a
-:class:`~hrvcalm.storage.base.SessionStore`:
+:class:`~hrvcalm.storage.base.SessionStore`.
 
-- ``hello`` creates the session row (committed at once);
+**Only practice is stored.** A session gets its row when its practice starts (the first
+``session`` message in phase ``running``), not when the page connects: a page opened and
+closed without Start, or a connection that never started, leaves nothing in the store, so
+nothing counts toward minutes practised, the course or the history that was not practice.
+Until the start, what the session sees is held in memory, at most the last
+:data:`PRESTART_KEEP_S` of session time: those beats (the settling-in before Start), metrics,
+device events, pacer changes, the practice chosen and the "before" ratings are written with
+the row when the practice starts (``practice_start_t_s`` marks where the practice begins).
+
+Once the row exists:
+
 - every ``beat`` is buffered and written with its raw ``rr_ms`` (and ``corrected_rr_ms`` and
   ``gap_before`` when the message carries them);
 - the metrics timeline is thinned to at most one row per :data:`METRICS_PERIOD_S` of session
@@ -13,6 +23,11 @@
 - every ``device`` message becomes a device event at the session time it was seen; a beat
   that follows a ``lost`` or ``reconnecting`` event is stored with ``gap_before``;
 - pacer changes, the practice, its timer and the ratings are kept up to date.
+
+**Several sessions in a row** (the page's "New session"): after a session has ended, what
+follows belongs to the next one (held in memory as above), except the ended session's "after"
+ratings, which are still written to it until a ``session`` message in phase ``ready`` opens
+the next session.
 
 Commits happen on :meth:`SessionRecorder.flush` (the session calls it about once a second)
 and also whenever :data:`COMMIT_INTERVAL_S` of wall-clock time has passed since the last
@@ -42,6 +57,8 @@ from hrvcalm.storage.base import (
 COMMIT_INTERVAL_S = 0.5
 #: Session seconds between two stored points of the metrics timeline at least.
 METRICS_PERIOD_S = 1.0
+#: Session seconds before the start whose beats, metrics and events are stored with it.
+PRESTART_KEEP_S = 300.0
 
 
 def _opt_float(value: Any) -> float | None:
@@ -49,7 +66,7 @@ def _opt_float(value: Any) -> float | None:
 
 
 class SessionRecorder:
-    """A session observer that stores what it sees.
+    """A session observer that stores what it sees, from the practice's start on.
 
     Args:
         store: Where to write.
@@ -58,6 +75,13 @@ class SessionRecorder:
         wall_clock: Unix time (injectable for tests).
         monotonic: A monotonic clock for the commit interval (injectable for tests).
         patient: Who practises (a clinic's relay names the patient).
+
+    Attributes:
+        session_id: The row of the session being recorded, or of the one that just ended
+            (``None`` before a practice has started).
+        ended: The session of ``session_id`` has ended and its end is stored.
+        n_beats: Beats written to that session.
+        sessions: Every row this recorder created, in order.
     """
 
     def __init__(
@@ -71,25 +95,44 @@ class SessionRecorder:
     ) -> None:
         self.store = store
         self.patient = patient
-        self.session_id: int | None = None
         self._clock = clock
         self._wall = wall_clock
         self._monotonic = monotonic
         self._last_commit = monotonic()
-        self._beats: list[StoredBeat] = []
-        self._metrics: list[MetricsSample] = []
-        self._last_metrics: MetricsSample | None = None
-        self._last_kept_t_s: float | None = None
+        self._hello: dict[str, Any] = {}
         self._last_beat_t_s = 0.0
         self._gap_pending = False
-        self._ratings: dict[str, StoredRating] = {}
-        self._practice_started = False
-        self._pending_end: tuple[str, float] | None = None
+        self.sessions: list[int] = []
+        self._phase: str | None = None
+        # What arrived and is not written yet; before the start, what the row will begin with.
+        self._beats: list[StoredBeat] = []
+        self._metrics: list[MetricsSample] = []
+        self._events: list[DeviceEvent] = []
+        self._pacers: list[PacerChange] = []
+        self._last_kept_t_s: float | None = None
+        self._new_session()
+
+    def _new_session(self) -> None:
+        """Forget the last session's row: what is held from now on opens the next one."""
+        self.session_id: int | None = None
         self.ended = False
         self.n_beats = 0
+        self._prestart_unwritten = True
+        self._fields: dict[str, Any] = {}
+        self._ratings: dict[str, StoredRating] = {}
+        self._last_metrics: MetricsSample | None = None
+        self._practice_started = False
+        self._start_pending = False
+        self._pending_end: tuple[str, float] | None = None
+        self._started_unix = 0.0
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else self._last_beat_t_s
+
+    @property
+    def _recording(self) -> bool:
+        """Beats go to a row (which exists or is about to be created), not to the next one."""
+        return self._start_pending and not self.ended
 
     # -- observer -------------------------------------------------------------------------
 
@@ -97,9 +140,7 @@ class SessionRecorder:
         """Take in one published message."""
         kind = message.get("type")
         if kind == "hello":
-            self._on_hello(message)
-            return
-        if self.session_id is None:
+            self._hello = message
             return
         if kind == "beat":
             self._on_beat(message)
@@ -108,26 +149,33 @@ class SessionRecorder:
         elif kind == "device":
             self._on_device(message)
         elif kind == "pacer":
-            self.store.add_pacer(
-                self.session_id,
-                PacerChange(
-                    self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"])
-                ),
+            change = PacerChange(
+                self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"])
             )
+            if self._recording and self.session_id is not None and not self._prestart_unwritten:
+                self.store.add_pacer(self.session_id, change)
+            else:
+                self._pacers.append(change)
         elif kind == "session":
             self._on_session(message)
         if self._monotonic() - self._last_commit >= COMMIT_INTERVAL_S:
             self.flush()
 
     def flush(self) -> None:
-        """Write what is buffered and commit (and end the session if it has ended).
+        """Write what is buffered and commit (creating the row once the practice has
+        started, and ending it once it has ended).
+
+        Before the start nothing is written: what is held is trimmed to the last
+        :data:`PRESTART_KEEP_S`.
 
         Raises:
             StoreError: The write failed (disk full, read-only file). Nothing buffered is
                 lost: the transaction is rolled back and the next flush writes it again.
         """
-        if self.session_id is None:
+        if not self._recording:
+            self._trim_prestart()
             return
+        written = len(self._beats)
         try:
             ending = self._write_buffered()
         except StoreError:
@@ -135,56 +183,95 @@ class SessionRecorder:
             raise
         self._beats = []
         self._metrics = []
-        self.ended = self.ended or ending
+        self.n_beats += written
         self._last_commit = self._monotonic()
+        self.ended = ending
 
     def _write_buffered(self) -> bool:
-        """Write and commit what is buffered; ``True`` if that ended the session."""
-        assert self.session_id is not None
-        ending = False
+        """Write and commit what is buffered; ``True`` if that ended the session.
+
+        The first time, this creates the row (committed at once) and writes what was held
+        from before the start with it; should that fail, the next flush writes it again.
+        """
+        if self.session_id is None:
+            hello = self._hello
+            self.session_id = self.store.create_session(
+                NewSession(
+                    started_unix=self._started_unix,
+                    source=str(hello.get("source", "")),
+                    speed=_opt_float(hello.get("speed")),
+                    app_version=str(hello.get("version", "")),
+                    patient=self.patient,
+                )
+            )
+            self.sessions.append(self.session_id)
+        session_id = self.session_id
+        if self._prestart_unwritten:
+            for event in self._events:
+                self.store.add_event(session_id, event)
+                if event.name:
+                    self.store.update_session(session_id, device_name=event.name)
+            for change in self._pacers:
+                self.store.add_pacer(session_id, change)
+            for rating in self._ratings.values():
+                self.store.set_rating(session_id, rating)
+        if self._fields:
+            self.store.update_session(session_id, **self._fields)
         if self._beats:
-            self.store.add_beats(self.session_id, self._beats)
+            self.store.add_beats(session_id, self._beats)
         if self._metrics:
-            self.store.add_metrics(self.session_id, self._metrics)
-        if self._pending_end is not None and not self.ended:
+            self.store.add_metrics(session_id, self._metrics)
+        ending = False
+        if self._pending_end is not None:
             self._store_last_metrics()
             reason, end_t_s = self._pending_end
             self.store.end_session(
-                self.session_id, reason=reason, end_t_s=end_t_s, ended_unix=self._wall()
+                session_id, reason=reason, end_t_s=end_t_s, ended_unix=self._wall()
             )
             ending = True
-        elif not self.ended:
-            self.store.heartbeat(self.session_id, time.time())  # real time: liveness
+        else:
+            self.store.heartbeat(session_id, time.time())  # real time: liveness
         self.store.commit()
+        if self._prestart_unwritten:
+            self._prestart_unwritten = False
+            self._events, self._pacers = [], []
+        self._fields = {}
         return ending
+
+    def _trim_prestart(self) -> None:
+        """Keep only the last :data:`PRESTART_KEEP_S` of what came before the start."""
+        since = self._now() - PRESTART_KEEP_S
+        if self._beats and self._beats[0].t_s < since:
+            self._beats = [b for b in self._beats if b.t_s >= since]
+        if self._metrics and self._metrics[0].t_s < since:
+            self._metrics = [m for m in self._metrics if m.t_s >= since]
+        if len(self._events) > 1 and self._events[0].t_s < since:
+            # the state the strap was in when the window opens, and what happened since
+            self._events = (
+                [self._events[-1]]
+                if self._events[-1].t_s < since
+                else [e for e in self._events if e.t_s >= since]
+            )
+        if len(self._pacers) > 1 and self._pacers[0].t_s < since:
+            kept = [p for p in self._pacers if p.t_s >= since]
+            earlier = [p for p in self._pacers if p.t_s < since]
+            self._pacers = earlier[-1:] + kept
 
     def close(self, reason: str = "interrupted") -> None:
         """Flush, and end the session with ``reason`` if it has not ended by itself.
 
-        A session that ended with neither beats nor ratings (the strap never connected, the
-        window was closed at once) holds nothing worth keeping and is removed.
+        A session whose practice never started is not stored. One that started and holds
+        neither beats nor ratings (the strap never connected) is removed.
         """
-        if self.session_id is not None and not self.ended and self._pending_end is None:
+        if self._recording and self._pending_end is None:
             self._pending_end = (reason, self._last_beat_t_s)
         self.flush()
         if self.session_id is not None and self.n_beats == 0 and not self._ratings:
             self.store.delete_session(self.session_id)
+            self.sessions.remove(self.session_id)
             self.session_id = None
 
     # -- messages -------------------------------------------------------------------------
-
-    def _on_hello(self, message: dict[str, Any]) -> None:
-        if self.session_id is not None:
-            return
-        self.session_id = self.store.create_session(
-            NewSession(
-                started_unix=self._wall(),
-                source=str(message.get("source", "")),
-                speed=_opt_float(message.get("speed")),
-                app_version=str(message.get("version", "")),
-                patient=self.patient,
-            )
-        )
 
     def _on_beat(self, message: dict[str, Any]) -> None:
         t_s = float(message["t_s"])
@@ -200,7 +287,6 @@ class SessionRecorder:
             )
         )
         self._last_beat_t_s = t_s
-        self.n_beats += 1
 
     def _on_metrics(self, message: dict[str, Any]) -> None:
         t_s = float(message["t_s"])
@@ -219,7 +305,6 @@ class SessionRecorder:
             self._last_metrics = None
 
     def _on_device(self, message: dict[str, Any]) -> None:
-        assert self.session_id is not None
         contact = message.get("contact")
         battery = message.get("battery_pct")
         event = DeviceEvent(
@@ -229,23 +314,37 @@ class SessionRecorder:
             battery_pct=None if battery is None else int(battery),
             contact=None if contact is None else bool(contact),
         )
-        self.store.add_event(self.session_id, event)
         if event.is_gap:
             self._gap_pending = True
+        if not self._recording or self.session_id is None or self._prestart_unwritten:
+            self._events.append(event)
+            return
+        self.store.add_event(self.session_id, event)
         if event.name:
             self.store.update_session(self.session_id, device_name=event.name)
 
+    def _set_fields(self, **fields: Any) -> None:
+        given = {k: v for k, v in fields.items() if v is not None}
+        if self._recording and self.session_id is not None and not self._prestart_unwritten:
+            self.store.update_session(self.session_id, **given)
+        else:
+            self._fields.update(given)
+
     def _on_session(self, message: dict[str, Any]) -> None:
-        assert self.session_id is not None
         phase = message.get("phase")
+        previous, self._phase = self._phase, str(phase)
+        if phase == "ready" and previous == "ended":  # a new session (the page's New session)
+            self.flush()  # the ended session's last writes, then the next session opens
+            self._new_session()
         elapsed = _opt_float(message.get("elapsed_s"))
         start_t_s = None
         started = phase == "running" or (phase == "ended" and elapsed)
-        if started and not self._practice_started and elapsed is not None:
+        if started and not self._practice_started and elapsed is not None and not self.ended:
             start_t_s = max(0.0, self._now() - elapsed)
             self._practice_started = True
-        self.store.update_session(
-            self.session_id,
+            self._start_pending = True
+            self._started_unix = self._wall()
+        self._set_fields(
             practice=message.get("practice"),
             planned_s=_opt_float(message.get("duration_s")),
             practice_start_t_s=start_t_s,
@@ -256,13 +355,19 @@ class SessionRecorder:
             rating = StoredRating(when, given.get("pain"), given.get("stress"), given.get("note"))
             if self._ratings.get(when) != rating:
                 self._ratings[when] = rating
-                self.store.set_rating(self.session_id, rating)
+                if self.session_id is not None and not self._prestart_unwritten:
+                    self.store.set_rating(self.session_id, rating)
                 ratings_changed = True
-        if phase == "ended" and self._pending_end is None and not self.ended:
-            planned = _opt_float(message.get("duration_s"))
-            done = planned is not None and elapsed is not None and elapsed >= planned - 0.05
+        if phase == "ended" and self._pending_end is None and self._recording:
+            reason = message.get("ended_reason")
+            if reason not in ("completed", "stopped", "source_ended"):
+                planned = _opt_float(message.get("duration_s"))
+                done = planned is not None and elapsed is not None and elapsed >= planned - 0.05
+                reason = "completed" if done else "stopped"
             end_t_s = max(self._now(), self._last_beat_t_s)  # never before the last beat
-            self._pending_end = ("completed" if done else "stopped", end_t_s)
+            self._pending_end = (str(reason), end_t_s)
             self.flush()
-        elif ratings_changed:
-            self.flush()
+        elif phase == "running" and start_t_s is not None:
+            self.flush()  # the row, at once
+        elif ratings_changed and self.session_id is not None:
+            self.store.commit()
