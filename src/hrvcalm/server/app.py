@@ -468,8 +468,11 @@ class LiveSession:
         async for event in self.source.events():
             if isinstance(event, DeviceStatus):
                 self.hub.publish(messages.device(event))
-                if self.autostart and self.state.phase is Phase.READY:
-                    self._start(self.source.clock_s())
+            # Autostart at the first sign of a connected source: a status, or beats (a relay
+            # resuming on a restarted server resends beats, not the status it sent long ago).
+            if self.autostart and self.state.phase is Phase.READY:
+                self._start(self.source.clock_s())
+            if isinstance(event, DeviceStatus):
                 continue
             self._publish_items(self.pipeline.push_notification(event))
             now = self.source.clock_s()
