@@ -67,12 +67,20 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: Options of the whole program that may come before the command.
+_GLOBAL_FLAGS = ("-v", "--verbose")
+
+
 def with_default_command(argv: Sequence[str]) -> list[str]:
     """``hrvcalm`` alone, or with only options, means ``hrvcalm app`` (not for ``--help`` and
     ``--version``, which stay the whole program's)."""
     args = list(argv)
-    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
-        return [DEFAULT_COMMAND, *args]
+    n_global = 0
+    while n_global < len(args) and args[n_global] in _GLOBAL_FLAGS:
+        n_global += 1
+    rest = args[n_global:]
+    if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version")):
+        return [*args[:n_global], DEFAULT_COMMAND, *rest]
     return args
 
 

@@ -44,3 +44,21 @@ def test_a_missing_file_answers_before_the_heavy_imports() -> None:
 def test_verbose_shows_our_info_lines(flag: list[str], level: int) -> None:
     assert main([*flag, "analyze", "/no/such/file"]) == 1
     assert logging.getLogger("hrvcalm").level == level
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["app"]),
+        (["-v"], ["-v", "app"]),
+        (["-v", "--port", "0"], ["-v", "app", "--port", "0"]),
+        (["-v", "analyze", "x"], ["-v", "analyze", "x"]),
+        (["--version"], ["--version"]),
+    ],
+)
+def test_the_app_is_the_default_command_after_global_flags(
+    argv: list[str], expected: list[str]
+) -> None:
+    from hrvcalm.cli import with_default_command
+
+    assert with_default_command(argv) == expected
