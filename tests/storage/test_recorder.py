@@ -115,6 +115,7 @@ def test_device_events_gaps_ratings_and_end(
             "hr_bpm": 60,
             "artifact": True,
             "corrected_rr_ms": 990.25,
+            "gap_before": True,  # the beat clock's one gap rule: beats were lost in the drop
         }
     )
     state = SessionState(duration_s=600.0)

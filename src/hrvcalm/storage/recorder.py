@@ -20,8 +20,10 @@ Once the row exists:
   ``gap_before`` when the message carries them);
 - the metrics timeline is thinned to at most one row per :data:`METRICS_PERIOD_S` of session
   time (the first message of each second is kept, and the last one of the session);
-- every ``device`` message becomes a device event at the session time it was seen; a beat
-  that follows a ``lost`` or ``reconnecting`` event is stored with ``gap_before``;
+- every ``device`` message becomes a device event at the session time it was seen. Gaps have
+  one rule, the beat clock's (:mod:`hrvcalm.core.beatclock`): a beat is stored with
+  ``gap_before`` exactly when its message says so (a dropped link that lost no beat is no gap;
+  beats still held by the artifact look-ahead when ``lost`` is published are no gap either);
 - pacer changes, the practice, its timer and the ratings are kept up to date.
 
 **Several sessions in a row** (the page's "New session"): after a session has ended, what
@@ -101,7 +103,6 @@ class SessionRecorder:
         self._last_commit = monotonic()
         self._hello: dict[str, Any] = {}
         self._last_beat_t_s = 0.0
-        self._gap_pending = False
         self.sessions: list[int] = []
         self._phase: str | None = None
         # What arrived and is not written yet; before the start, what the row will begin with.
@@ -275,8 +276,7 @@ class SessionRecorder:
 
     def _on_beat(self, message: dict[str, Any]) -> None:
         t_s = float(message["t_s"])
-        gap = bool(message.get("gap_before", False)) or self._gap_pending
-        self._gap_pending = False
+        gap = bool(message.get("gap_before", False))
         self._beats.append(
             StoredBeat(
                 t_s=t_s,
@@ -314,8 +314,6 @@ class SessionRecorder:
             battery_pct=None if battery is None else int(battery),
             contact=None if contact is None else bool(contact),
         )
-        if event.is_gap:
-            self._gap_pending = True
         if not self._recording or self.session_id is None or self._prestart_unwritten:
             self._events.append(event)
             return
