@@ -58,7 +58,7 @@ def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hrvcalm.analyze_output import analysis_document, analysis_table
+    from hrvcalm.analyze_output import analysis_document, analysis_table, artifact_warning
     from hrvcalm.core.analysis import analyze_rr
     from hrvcalm.recordings import read_recording
 
@@ -81,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
             labels=recording.labels,
             progress=progress,
         )
+    warning = artifact_warning(recording, analysis)
+    if warning is not None:
+        print(f"hrvcalm: warning: {warning}", file=sys.stderr)
     settings = {
         "window_s": args.window,
         "step_s": step,
