@@ -84,7 +84,9 @@ def test_messages_are_valid_json(slow_breathing_rr: np.ndarray) -> None:
         if isinstance(item, Beat):
             assert msg["corrected_rr_ms"] is None or msg["artifact"]
         if isinstance(item, Metrics):
-            assert all(v is None or math.isfinite(v) for k, v in msg.items() if k != "type")
+            assert msg["coherence_zone"] in (None, "low", "medium", "high")
+            numbers = {k: v for k, v in msg.items() if k not in ("type", "coherence_zone")}
+            assert all(v is None or math.isfinite(v) for v in numbers.values())
 
 
 def test_notifications_path(rest_rr: np.ndarray) -> None:

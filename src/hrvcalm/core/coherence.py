@@ -175,21 +175,23 @@ def peak_shares_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[float |
     """The share of each PSD row's power (0.0033-0.4 Hz) within the main lobe around its
     highest peak in 0.04-0.26 Hz (grid ``freqs_hz``; see the module docstring)."""
     band = band_slice(freqs_hz, *COHERENCE_PEAK_HZ)
+    rows = psd_rows.shape[0]
     if band.stop <= band.start:
-        return [None] * psd_rows.shape[0]
+        return [None] * rows
     step = float(freqs_hz[1] - freqs_hz[0])
-    peaks_hz = freqs_hz[band.start + np.argmax(psd_rows[:, band], axis=1)].tolist()
-    totals = (psd_rows[:, band_slice(freqs_hz, *COHERENCE_TOTAL_HZ)].sum(axis=1) * step).tolist()
-    out: list[float | None] = []
-    for psd, peak_hz, total in zip(psd_rows, peaks_hz, totals, strict=True):
-        around = band_slice(  # +-COHERENCE_HALF_WIDTH_HZ, both ends included
-            freqs_hz,
-            peak_hz - COHERENCE_HALF_WIDTH_HZ,
-            peak_hz + COHERENCE_HALF_WIDTH_HZ + 0.5 * step,
-        )
-        peak = float(psd[around].sum()) * step
-        out.append(min(1.0, peak / total) if total > 0 else None)
-    return out
+    half = round(COHERENCE_HALF_WIDTH_HZ / step)  # +-half bins around the peak, both included
+    total_band = band_slice(freqs_hz, *COHERENCE_TOTAL_HZ)
+    totals = psd_rows[:, total_band].sum(axis=1) * step
+    peaks = band.start + np.argmax(psd_rows[:, band], axis=1)
+    around = np.clip(peaks[:, np.newaxis] + np.arange(-half, half + 1), 0, psd_rows.shape[1] - 1)
+    inside = np.abs(around - peaks[:, np.newaxis]) <= half  # clipped duplicates count once
+    inside[:, 1:] &= around[:, 1:] != around[:, :-1]
+    peak = (np.take_along_axis(psd_rows, around, axis=1) * inside).sum(axis=1) * step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.minimum(1.0, peak / totals)
+    return [
+        float(v) if t > 0 else None for v, t in zip(shares.tolist(), totals.tolist(), strict=True)
+    ]
 
 
 def coherence_ratio_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[float | None]:
@@ -285,21 +287,24 @@ def _choose(
     ps_col = p_s[:, np.newaxis]
     faster = candidate & (f >= FAST_MIN_HZ) & (f >= FAST_RATIO * fs_col)
     fast = faster & (lobe >= FAST_SHARE * ps_col)
-    harmonic = (np.abs(f - 2.0 * fs_col) <= tol) | (np.abs(f - 3.0 * fs_col) <= tol)
-    hf = (freqs >= FAST_MIN_HZ) & (freqs < hi_hz[:, np.newaxis])
-    with np.errstate(all="ignore"):  # a row without an HF band: no weak peak
-        floor = np.nan_to_num(np.nanmedian(np.where(hf, psd, np.nan), axis=1), nan=np.inf)
-    weak = (
-        faster
-        & (f >= WEAK_RATIO * fs_col)
-        & ~harmonic
-        & (lobe >= WEAK_SHARE * ps_col)
-        & (psd >= WEAK_PROMINENCE * floor[:, np.newaxis])
-    )
     slow = found & (f_s <= MAYER_MAX_HZ)
     use_fast = slow & fast.any(axis=1)
     chosen = np.where(use_fast, np.argmax(np.where(fast, lobe, -np.inf), axis=1), s)
-    ambiguous = slow & ~use_fast & weak.any(axis=1)
+    ambiguous = np.zeros(rows, dtype=bool)
+    for row in np.flatnonzero(slow & ~use_fast).tolist():  # the weak-peak rule, where it applies
+        hf = slice(math.ceil(FAST_MIN_HZ / step), math.ceil(float(hi_hz[row]) / step))
+        if hf.stop <= hf.start:
+            continue
+        floor = float(np.median(psd[row, hf]))
+        weak = (
+            faster[row]
+            & (freqs >= WEAK_RATIO * f_s[row])
+            & (np.abs(freqs - 2.0 * f_s[row]) > tol)
+            & (np.abs(freqs - 3.0 * f_s[row]) > tol)
+            & (lobe[row] >= WEAK_SHARE * p_s[row])
+            & (psd[row] >= WEAK_PROMINENCE * floor)
+        )
+        ambiguous[row] = bool(weak.any())
     if prior_bpm is not None:
         near_hz = max(PRIOR_NEAR_BPM, PRIOR_NEAR_FRACTION * prior_bpm) / 60.0
         near = (
@@ -332,14 +337,17 @@ def _count(
     """
     rows = spectrum.shape[0]
     keep = n // 2 + 1
-    f = np.arange(keep) * (GRID_HZ / (2 * n))
-    lo = choice.lo_hz[:, np.newaxis]
-    hi = choice.hi_hz[:, np.newaxis]
+    f = np.arange(1, keep) * (GRID_HZ / (2 * n))
+    lo = np.nan_to_num(choice.lo_hz)[:, np.newaxis]
+    hi = np.nan_to_num(choice.hi_hz)[:, np.newaxis]
     with np.errstate(divide="ignore", invalid="ignore"):
-        shape = (f * f - lo * hi) / (f * (hi - lo))
-        gain = 1.0 / (1.0 + shape**4)  # |H|^2 of a 2nd-order Butterworth band-pass
-    gain = np.where(np.isfinite(gain) & (f > 0), gain, 0.0)
-    y = np.fft.irfft(spectrum[:, :keep] * gain, n=n, axis=1)[:, : n // 2]
+        shape = (f * f - lo * hi) * (1.0 / f) / (hi - lo)
+        shape *= shape
+        gain = 1.0 / (1.0 + shape * shape)  # |H|^2 of a 2nd-order Butterworth band-pass
+    gain[~np.isfinite(gain)] = 0.0  # rows without a peak: nothing passes
+    filtered = np.zeros((rows, keep), dtype=np.complex128)
+    filtered[:, 1:] = spectrum[:, 1:keep] * gain
+    y = np.fft.irfft(filtered, n=n, axis=1)[:, : n // 2]
     width = y.shape[1]
     h = COUNT_HYSTERESIS * np.std(y, axis=1, keepdims=True)
     state = np.where(y > h, 1, np.where(y < -h, -1, 0)).astype(np.int8)
@@ -393,13 +401,15 @@ def rate_and_swing_rows(
     x = _detrend(rr_4hz)
     spectrum = np.fft.rfft(x, n=2 * n, axis=1)
     # The Hann-windowed periodogram from the same transform: a periodic Hann window is
-    # 1/2 - (e^{+} + e^{-})/4 at +-1/n, two bins of the 2n grid on either side.
-    windowed = 0.5 * spectrum
-    windowed[:, 2:] -= 0.25 * spectrum[:, :-2]
-    windowed[:, :-2] -= 0.25 * spectrum[:, 2:]
+    # 1/2 - (e^{+} + e^{-})/4 at +-1/n, two bins of the 2n grid on either side. Only the bins
+    # up to the band's top and a main lobe more are needed (the lobe is 4 bins).
+    bins = min(spectrum.shape[1] - 2, math.ceil(RESP_BAND_HZ[1] * 2 * n / GRID_HZ) + 6)
+    windowed = 0.5 * spectrum[:, :bins]
+    windowed[:, 2:] -= 0.25 * spectrum[:, : bins - 2]
+    windowed -= 0.25 * spectrum[:, 2 : bins + 2]
     windowed[:, :2] -= 0.25 * np.conj(spectrum[:, 2:0:-1])  # negative frequencies, mirrored
     psd = windowed.real**2 + windowed.imag**2
-    freqs = np.arange(psd.shape[1]) * (GRID_HZ / (2 * n))
+    freqs = np.arange(bins) * (GRID_HZ / (2 * n))
     hi = np.minimum(RESP_BAND_HZ[1], 0.5 * 1000.0 / (rr_4hz.sum(axis=1) / n))
     choice = _choose(freqs, psd, hi, n / GRID_HZ, prior_bpm)
     counted, crossings = _count(spectrum, n, choice)
