@@ -69,6 +69,8 @@ def test_a_recording_shorter_than_a_window() -> None:
     assert [w.partial for w in analysis.windows] == [True]
     summary = analysis.summary
     assert summary.lf_ms2 is not None and summary.vlf_ms2 is None  # 200 s of beats
+    assert summary.coherence == analysis.windows[0].metrics.coherence
+    assert summary.resp_rate_bpm == analysis.windows[0].metrics.resp_rate_bpm
 
 
 def test_live_spectra_obey_the_same_spans() -> None:

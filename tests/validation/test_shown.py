@@ -338,3 +338,30 @@ def test_a_window_rate_covers_the_whole_window() -> None:
     keep = t < float(a.t_s[-1]) + 120.0
     rate = breathing_rate(resample(t[keep], rr[keep])[1])
     assert rate is not None and abs(rate - truth) <= 0.5, (rate, truth)
+
+
+def test_the_live_pipeline_takes_the_pacer_once_the_practice_starts() -> None:
+    """The server tells the pipeline the pacer's rate at the start of a paced practice: the
+    hard case above, live, reads no wrong rate once the practice has run for two minutes."""
+    rest = heart(seeded(REST, 1), REST_S)
+    hard = Person(
+        rate_bpm=4.5, swing_ms=70.0, cv=0.2, mayer_ms=40.0, walk_ms=15.0, noise_ms=6.0, seed=2
+    )
+    paced = heart(hard, 600.0, start_s=float(rest.t_s[-1]))
+    rates = {}
+    for prior in (None, 4.5):
+        pipeline = LivePipeline()
+        out: list[Metrics] = []
+        for t, rr in zip(rest.t_s, rest.rr_ms, strict=True):
+            pipeline.push_beat(float(t), float(rr))
+        pipeline.start_practice(float(rest.t_s[-1]), pacer_rate_bpm=prior)
+        for t, rr in zip(paced.t_s, paced.rr_ms, strict=True):
+            out += [m for m in pipeline.push_beat(float(t), float(rr)) if isinstance(m, Metrics)]
+        rates[prior] = [
+            (paced.rate_between(m.t_s - 120.0, m.t_s), m.resp_rate_bpm)
+            for m in out
+            if m.t_s > rest.t_s[-1] + 130.0 and m.resp_rate_bpm is not None
+        ]
+    assert any(abs(r - t) > 0.75 for t, r in rates[None])  # the Mayer wave, now and then
+    assert rates[4.5] and all(abs(r - t) <= 0.75 for t, r in rates[4.5])
+    assert len(rates[4.5]) >= 0.5 * len(rates[None])

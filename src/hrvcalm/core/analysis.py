@@ -23,9 +23,10 @@ is *partial* (``WindowMetrics.partial``): its metrics are those of the beats it 
 is left out of the summary's frequency-domain and breathing values.
 
 The whole-recording summary has the time-domain and nonlinear metrics of all beats, the
-frequency-domain metrics of the beats up to the end of the last complete window (all beats
-when no window is complete: a recording shorter than one window), and the median over the
-complete windows of coherence and breathing rate (which describe a minute or two, not a day).
+frequency-domain metrics of the beats up to the end of the last complete window, and the
+median over the complete windows of coherence and breathing rate (which describe a minute or
+two, not a day); a recording shorter than one window has only a partial window, and its
+summary then uses all beats and that window.
 """
 
 from __future__ import annotations
@@ -264,7 +265,9 @@ def analyze_rr(
     complete = [w for w in windows if not w.partial]
     spectral_end = max((w.end_s for w in complete), default=math.inf)
     td_all, sched_all = _whole(beats, spectral_end, psd=psd, min_beats=min_beats)
-    sched_all = Scheduled(sched_all.frequency, sched_all.nonlinear, _median_breathing(complete))
+    sched_all = Scheduled(
+        sched_all.frequency, sched_all.nonlinear, _median_breathing(complete or windows)
+    )
     return Analysis(
         n_beats=int(rr.size),
         n_artifacts=int(rr.size - np.count_nonzero(normal)),
