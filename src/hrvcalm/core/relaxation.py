@@ -32,7 +32,8 @@ faster breathing and reached 89-100 in any paced breathing, with no headroom. RM
 shown next to the score; it just does not drive it.
 
 **Smoothing.** The markers are recomputed every 5 s from overlapping 64-s and 120-s spans, so
-each new value jumps a little (coherence alone moved the old score by ~26 % per update). The
+each new value jumps a little (the old, unsmoothed score moved by a median 1.1-1.5 points at
+every 5-s update during steady paced breathing; now 0.01-0.1, benchmarks/shown.py). The
 logs of ``A`` and ``1 + C`` are smoothed exponentially on the time axis, ``tau`` = 25 s
 (each second of session time moves the smoothed value ``1 - e^(-1/25)`` of the way to the
 newest value, however often it is updated), which spans the 20-30 s DESIGN.md asks for.
