@@ -1,4 +1,10 @@
-"""How ``hrvcalm analyze`` presents its result: a JSON document or a readable table."""
+"""How ``hrvcalm analyze`` presents its result: a JSON document or a readable table, and the
+one warning line about artifacts.
+
+Every window carries ``partial`` (the recording ends inside it: its metrics are those of the
+beats it holds, and it is left out of the summary's frequency and breathing values) and
+``coherence_zone`` (``low``, ``medium``, ``high``, or ``null`` with coherence).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from hrvcalm.core.analysis import Analysis
+from hrvcalm.core.coherence import coherence_zone
 from hrvcalm.events import METRIC_KEYS, Metrics
 from hrvcalm.recordings.base import Recording
+
+#: Above this share of artifacts in the recording (%), analyze warns.
+WARN_RECORDING_PCT = 5.0
+#: Above this share of artifacts in any window (%), analyze warns.
+WARN_WINDOW_PCT = 10.0
+#: Windows with fewer beats than this are not checked.
+WARN_MIN_BEATS = 30
 
 
 def _clean(value: Any) -> Any:
@@ -20,7 +34,37 @@ def _clean(value: Any) -> Any:
 
 
 def _metric_values(m: Metrics) -> dict[str, Any]:
-    return {key: _clean(value) for key, value in m.metric_dict().items()}
+    values = {key: _clean(value) for key, value in m.metric_dict().items()}
+    values["coherence_zone"] = coherence_zone(m.coherence)
+    return values
+
+
+def artifact_warning(recording: Recording, analysis: Analysis) -> str | None:
+    """One line when the recording's artifacts exceed 5 % or a window's exceed 10 %, else
+    ``None``: the metrics then rest on fewer clean beats than they seem to."""
+    parts = []
+    if analysis.n_beats:
+        share = 100.0 * analysis.n_artifacts / analysis.n_beats
+        if share > WARN_RECORDING_PCT:
+            parts.append(
+                f"{share:.1f} % of the beats are artifacts (over {WARN_RECORDING_PCT:g} %)"
+            )
+    over = [  # a window of a few beats (the end of a recording) says nothing
+        w
+        for w in analysis.windows
+        if w.metrics.n_beats >= WARN_MIN_BEATS
+        and w.metrics.artifacts_pct is not None
+        and w.metrics.artifacts_pct > WARN_WINDOW_PCT
+    ]
+    if over:
+        worst = max(over, key=lambda w: w.metrics.artifacts_pct or 0.0)
+        parts.append(
+            f"{len(over)} of {len(analysis.windows)} windows have over {WARN_WINDOW_PCT:g} % "
+            f"artifacts (worst {worst.metrics.artifacts_pct:.1f} % at {_clock(worst.start_s)})"
+        )
+    if not parts:
+        return None
+    return f"{recording.path}: {'; '.join(parts)}: read those metrics with care"
 
 
 def analysis_document(
@@ -45,7 +89,12 @@ def analysis_document(
         "artifact_kinds": _kind_counts(analysis),
         "summary": _metric_values(analysis.summary),
         "windows": [
-            {"start_s": w.start_s, "end_s": w.end_s, **_metric_values(w.metrics)}
+            {
+                "start_s": w.start_s,
+                "end_s": w.end_s,
+                "partial": w.partial,
+                **_metric_values(w.metrics),
+            }
             for w in analysis.windows
         ],
     }
@@ -116,11 +165,21 @@ def analysis_table(recording: Recording, analysis: Analysis) -> str:
     for w in analysis.windows:
         values = w.metrics.metric_dict()
         cells = "  ".join(f"{_cell(values[key], d):>9}" for key, _, d in _TABLE_COLUMNS)
-        lines.append(f"{_clock(w.start_s):>9}-{_clock(w.end_s):>9}  {cells}")
+        mark = " *" if w.partial else ""
+        lines.append(f"{_clock(w.start_s):>9}-{_clock(w.end_s):>9}  {cells}{mark}")
     lines.append("")
     lines.append(
-        "'-' = not enough clean beats in the window to compute the metric. "
-        "Summary coherence and resp_rate_bpm: medians over the windows."
+        "'-' = not computable: too few clean beats, too short a span (LF and LF/HF need 120 s "
+        "of beats, VLF 300 s) or, for resp/min, no clear breathing rhythm."
+    )
+    if any(w.partial for w in analysis.windows):
+        lines.append(
+            "* = partial window (the recording ends inside it), left out of the summary's "
+            "frequency-domain and breathing values."
+        )
+    lines.append(
+        "Summary frequency domain: the beats of the complete windows; coherence and "
+        "resp_rate_bpm: medians over them."
     )
     return "\n".join(lines)
 

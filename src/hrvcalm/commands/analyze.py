@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         )
     # The analysis needs scipy.signal (about a second to import): only once the file has read,
     # so that every error about the file answers at once.
-    from hrvcalm.analyze_output import analysis_document, analysis_table
+    from hrvcalm.analyze_output import analysis_document, analysis_table, artifact_warning
     from hrvcalm.core.analysis import analyze_rr
 
     step = args.step if args.step is not None else args.window
@@ -133,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
             labels=recording.labels,
             progress=progress,
         )
+    warning = artifact_warning(recording, analysis)
+    if warning is not None:
+        print(f"hrvcalm: warning: {warning}", file=sys.stderr)
     settings = {
         "window_s": args.window,
         "step_s": step,

@@ -15,9 +15,18 @@ The normal beats of the whole recording are resampled once by a cubic spline at 
 window's Welch spectrum, coherence and breathing rate use its slice of that grid (between its
 first and last normal beat), which is what a per-window spline gives up to the spline's edge
 effects, at a fraction of the cost. The windows are computed together, with the same
-definitions as one window alone (:mod:`hrvcalm.core.batch`). The whole-recording summary has
-the time-domain, nonlinear and frequency-domain metrics of all beats, and the median over the
-windows of coherence and breathing rate (which describe a minute or two, not a day).
+definitions as one window alone (:mod:`hrvcalm.core.batch`). What a window's spectrum can hold
+depends on its seconds of beats (:mod:`hrvcalm.core.spectrum`: LF from 120 s, VLF from 300 s).
+
+A window the recording ends inside (its end more than ``SPAN_SLACK_S`` after the last beat)
+is *partial* (``WindowMetrics.partial``): its metrics are those of the beats it holds, and it
+is left out of the summary's frequency-domain and breathing values.
+
+The whole-recording summary has the time-domain and nonlinear metrics of all beats, the
+frequency-domain metrics of the beats up to the end of the last complete window, and the
+median over the complete windows of coherence and breathing rate (which describe a minute or
+two, not a day); a recording shorter than one window has only a partial window, and its
+summary then uses all beats and that window.
 """
 
 from __future__ import annotations
@@ -32,8 +41,9 @@ import numpy.typing as npt
 from hrvcalm.core.batch import Beats, scheduled_windows, time_domain_windows
 from hrvcalm.core.coherence import Breathing
 from hrvcalm.core.correction import classify_series
-from hrvcalm.core.metrics import Scheduled, assemble, scheduled_metrics
-from hrvcalm.core.spectrum import cubic_spline, increasing
+from hrvcalm.core.metrics import Scheduled, assemble, spectral_metrics
+from hrvcalm.core.nonlinear import nonlinear
+from hrvcalm.core.spectrum import SPAN_SLACK_S, cubic_spline, increasing
 from hrvcalm.core.window import TimeDomain
 from hrvcalm.events import Metrics
 
@@ -49,11 +59,13 @@ SINUS_LABELS = frozenset("NLRej")
 
 @dataclass(frozen=True, slots=True)
 class WindowMetrics:
-    """Metrics of one analysis window ``[start_s, end_s)``."""
+    """Metrics of one analysis window ``[start_s, end_s)``; ``partial`` if the recording
+    ends inside it (see the module docstring)."""
 
     start_s: float
     end_s: float
     metrics: Metrics
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +154,25 @@ def _beats(times: FloatArray, rr: FloatArray, normal: BoolArray) -> Beats:
     return Beats(times, rr, normal, float(t_nn[0]), cubic_spline(t_nn, rr_nn, grid))
 
 
-def _whole(beats: Beats, *, psd: str, min_beats: int) -> tuple[TimeDomain, Scheduled]:
-    """Metrics of all beats as one block (the summary)."""
+def _whole(
+    beats: Beats, spectral_end_s: float, *, psd: str, min_beats: int
+) -> tuple[TimeDomain, Scheduled]:
+    """Metrics of all beats as one block (the summary); the frequency domain of the beats
+    ending before ``spectral_end_s`` only (the complete windows)."""
     times, rr, normal = beats.times_s, beats.rr_ms, beats.normal
     td = time_domain(rr, normal, min_beats=min_beats)
     if td.mean_nn_ms is None:
         return td, Scheduled()
     t_nn = times[normal]
-    rr_4hz = beats.grid_between(float(t_nn[0]), float(t_nn[-1]))
-    return td, scheduled_metrics(times, rr, normal, pairs(normal), rr_4hz, psd=psd)
+    nl = nonlinear(rr, normal, pairs(normal))
+    end = int(np.searchsorted(times, spectral_end_s, side="left"))
+    keep = slice(0, max(end, 1))
+    t_kept = times[keep][normal[keep]]
+    rr_4hz = beats.grid_between(float(t_nn[0]), float(t_kept[-1])) if t_kept.size else None
+    freq, _ = spectral_metrics(
+        times[keep], rr[keep], normal[keep], rr_4hz, psd=psd, with_breathing=False
+    )
+    return td, Scheduled(freq, nl)
 
 
 def _windows(
@@ -181,9 +203,13 @@ def _windows(
         scheduled[i] = sched
     if progress is not None and valid_at.size == 0:
         progress(starts.size, starts.size)
+    end_t = float(times[-1])
     return [
         WindowMetrics(
-            start, start + window_s, assemble(float(times[b - 1]) if b > a else start, td, sched)
+            start,
+            start + window_s,
+            assemble(float(times[b - 1]) if b > a else start, td, sched),
+            partial=start + window_s > end_t + SPAN_SLACK_S,
         )
         for start, a, b, td, sched in zip(
             starts.tolist(), lo.tolist(), hi.tolist(), tds, scheduled, strict=True
@@ -236,8 +262,12 @@ def analyze_rr(
     if rr.size:
         starts = window_starts(end_t, window_s, step)
         windows = _windows(beats, starts, window_s, psd=psd, min_beats=min_beats, progress=progress)
-    td_all, sched_all = _whole(beats, psd=psd, min_beats=min_beats)
-    sched_all = Scheduled(sched_all.frequency, sched_all.nonlinear, _median_breathing(windows))
+    complete = [w for w in windows if not w.partial]
+    spectral_end = max((w.end_s for w in complete), default=math.inf)
+    td_all, sched_all = _whole(beats, spectral_end, psd=psd, min_beats=min_beats)
+    sched_all = Scheduled(
+        sched_all.frequency, sched_all.nonlinear, _median_breathing(complete or windows)
+    )
     return Analysis(
         n_beats=int(rr.size),
         n_artifacts=int(rr.size - np.count_nonzero(normal)),

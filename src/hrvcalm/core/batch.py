@@ -205,6 +205,8 @@ def _spectral_windows(
     stackable = spectral & (length >= 16) & (length <= welch_segment(RESAMPLE_HZ))
     if psd != "welch":
         stackable[:] = False
+    rr_sum = np.concatenate(([0.0], np.cumsum(beats.rr_ms)))
+    spans = ((rr_sum[hi] - rr_sum[lo]) / 1000.0).tolist()  # seconds of beats per window
     for i in np.flatnonzero(spectral & ~stackable).tolist():  # Lomb, or very long windows
         a, b = int(lo[i]), int(hi[i])
         grid = beats.grid_ms[int(g_lo[i]) : int(g_hi[i])]
@@ -216,7 +218,7 @@ def _spectral_windows(
         freqs, psd_rows = periodogram_rows(rows, RESAMPLE_HZ)
         for i, f, br in zip(
             members.tolist(),
-            frequency_domain_rows(freqs, psd_rows),
+            frequency_domain_rows(freqs, psd_rows, [spans[m] for m in members.tolist()]),
             breathing_rows(rows),
             strict=True,
         ):

@@ -49,15 +49,23 @@ def spectral_metrics(
     rr_4hz: FloatArray | None,
     *,
     psd: str = "welch",
+    prior_bpm: float | None = None,
+    live: bool = False,
+    with_breathing: bool = True,
 ) -> tuple[FrequencyDomain, Breathing]:
     """Frequency-domain and breathing metrics of one window.
 
     Args:
         t_s: End times of the window's intervals, s.
-        rr_ms: The window's intervals, ms (artifacts included).
+        rr_ms: The window's intervals, ms (artifacts included); their sum is the window's
+            seconds of beats, which decides what the spectrum can hold
+            (:func:`~hrvcalm.core.spectrum.within_spans`).
         normal: ``True`` for normal intervals.
         rr_4hz: The normal RR series spline-resampled at 4 Hz over the window, or ``None``.
         psd: ``welch`` (on ``rr_4hz``) or ``lomb`` (on the normal beats themselves).
+        prior_bpm: The pacer's rate during a paced practice (breathing-rate prior).
+        live: Coherence of the last 64 s (the live value) rather than of the whole window.
+        with_breathing: Compute coherence, breathing rate and resonance amplitude.
     """
     t_nn = t_s[normal]
     if t_nn.size < 16 or float(t_nn[-1] - t_nn[0]) < MIN_SPAN_S:
@@ -69,8 +77,10 @@ def spectral_metrics(
         spec = welch_psd(rr_4hz, RESAMPLE_HZ)
     else:
         spec = None
-    br = breathing(rr_4hz) if rr_4hz is not None and usable else Breathing()
-    return frequency_domain(spec), br
+    br = Breathing()
+    if with_breathing and rr_4hz is not None and usable:
+        br = breathing(rr_4hz, prior_bpm=prior_bpm, live=live)
+    return frequency_domain(spec, float(np.sum(rr_ms)) / 1000.0), br
 
 
 def scheduled_metrics(
@@ -81,6 +91,7 @@ def scheduled_metrics(
     rr_4hz: FloatArray | None,
     *,
     psd: str = "welch",
+    with_breathing: bool = True,
 ) -> Scheduled:
     """Frequency-domain, nonlinear and breathing metrics of one window.
 
@@ -91,8 +102,9 @@ def scheduled_metrics(
         pair_ok: ``True`` where ``(rr[i], rr[i+1])`` is a valid successive pair.
         rr_4hz: The normal RR series spline-resampled at 4 Hz over the window, or ``None``.
         psd: ``welch`` (on ``rr_4hz``) or ``lomb`` (on the normal beats themselves).
+        with_breathing: Compute coherence, breathing rate and resonance amplitude.
     """
-    freq, br = spectral_metrics(t_s, rr_ms, normal, rr_4hz, psd=psd)
+    freq, br = spectral_metrics(t_s, rr_ms, normal, rr_4hz, psd=psd, with_breathing=with_breathing)
     return Scheduled(freq, nonlinear(rr_ms, normal, pair_ok), br)
 
 

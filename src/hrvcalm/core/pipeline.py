@@ -28,6 +28,15 @@ breathing rate and resonance amplitude (120 s) are recomputed every ``recompute_
 session time (5 s, McCraty's coherence update interval), the nonlinear metrics every third time
 (15 s: DFA alone costs as much as all the spectra); in between, every Metrics carries the last
 values. The nonlinear metrics describe the time-domain window (benchmarks/ has the costs).
+The spectra obey the minimum spans of :mod:`hrvcalm.core.spectrum`: LF, LF/HF and total power
+appear once 120 s of beats are in, VLF never (it needs 300 s; the live span is 120 s).
+
+**The practice.** The session tells the pipeline when the practice starts
+(:meth:`LivePipeline.start_practice`): the relaxation signal's baseline is the rest before it
+(:mod:`hrvcalm.core.relaxation`), and during a paced practice the pacer's rate
+(``pacer_rate_bpm``, and :meth:`LivePipeline.set_pacer_rate` when it changes) is the breathing
+rate's prior (:mod:`hrvcalm.core.coherence`). Pass the rate only when the patient is asked to
+breathe with the pacer (paced breathing, the resonance assessment), not in a body scan.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from hrvcalm.core.beatclock import BeatClock
 from hrvcalm.core.correction import DEFAULT_GUARD, MEDIAN_HALF, BeatCorrector, Classified
 from hrvcalm.core.metrics import Scheduled, assemble, spectral_metrics
 from hrvcalm.core.nonlinear import nonlinear
-from hrvcalm.core.relaxation import RelaxationSignal
+from hrvcalm.core.relaxation import BASELINE_S, RelaxationSignal
 from hrvcalm.core.spectrum import METHODS, cubic_spline, increasing
 from hrvcalm.core.window import SlidingTimeDomain
 from hrvcalm.events import Beat, Metrics, RRNotification
@@ -62,7 +71,8 @@ class LivePipeline:
     Args:
         window_s: Length of the sliding time-domain window, s.
         min_beats: Normal beats needed before metrics are reported (``None`` until then).
-        baseline_s: How long the relaxation baseline keeps forming, s.
+        baseline_s: Without a rest before the practice, how long the relaxation baseline
+            keeps forming after the first value, s.
         psd: ``welch`` or ``lomb`` for the live spectra.
         spectral_window_s: Span of the frequency-domain and breathing analysis, s.
         recompute_s: Session seconds between recomputations of the scheduled metrics.
@@ -74,7 +84,7 @@ class LivePipeline:
         self,
         window_s: float = LIVE_WINDOW_S,
         min_beats: int = 30,
-        baseline_s: float = 60.0,
+        baseline_s: float = BASELINE_S,
         *,
         psd: str = "welch",
         spectral_window_s: float = SPECTRAL_WINDOW_S,
@@ -102,6 +112,17 @@ class LivePipeline:
         self._next_due_s: float | None = None
         self._sched = Scheduled()
         self._recomputes = 0
+        self._prior_bpm: float | None = None
+
+    def start_practice(self, t_s: float, pacer_rate_bpm: float | None = None) -> None:
+        """The practice starts at ``t_s`` (session clock); ``pacer_rate_bpm`` if the patient
+        is to breathe with the pacer (see the module docstring)."""
+        self.relaxation.start_practice(t_s)
+        self._prior_bpm = pacer_rate_bpm
+
+    def set_pacer_rate(self, rate_bpm: float | None) -> None:
+        """The pacer's rate changed during a paced practice (``None``: no longer paced)."""
+        self._prior_bpm = rate_bpm
 
     @property
     def bad_intervals(self) -> int:
@@ -176,9 +197,7 @@ class LivePipeline:
             self._next_due_s = t_s + self.recompute_s
             self._sched = self._recompute(t_s) if td.mean_nn_ms is not None else Scheduled()
         br = self._sched.breathing
-        relaxation = self.relaxation.update(
-            t_s, td.rmssd_ms, resonance_bpm=br.resonance_bpm, coherence=br.coherence
-        )
+        relaxation = self.relaxation.update(t_s, br.resonance_bpm, br.coherence)
         return assemble(t_s, td, self._sched, relaxation)
 
     def _recompute(self, now_s: float) -> Scheduled:
@@ -198,7 +217,13 @@ class LivePipeline:
             if grid.size >= 16:
                 rr_4hz = cubic_spline(t_nn, rr_nn, grid)
         freq, br = spectral_metrics(
-            t[spectral], rr[spectral], normal[spectral], rr_4hz, psd=self.psd
+            t[spectral],
+            rr[spectral],
+            normal[spectral],
+            rr_4hz,
+            psd=self.psd,
+            prior_bpm=self._prior_bpm,
+            live=True,
         )
         # Nonlinear metrics describe the time-domain window, like SDNN and RMSSD; DFA costs
         # as much as all the spectra together, so they are refreshed every third time.

@@ -19,6 +19,16 @@ Two methods:
   samples), on a 0.001 Hz grid (3x finer than the 1/300 Hz resolution of a 5-min window).
 
 Artifacts are simply absent from the input: the spline (or the Lomb fit) bridges them.
+
+**What a span can hold** (Task Force 1996: a band's power needs about ten cycles of its lowest
+frequency; DESIGN.md section 5): LF power, LF/HF and total power are ``None`` for less than
+``MIN_LF_SPAN_S`` = 120 s of beats, VLF power for less than ``MIN_VLF_SPAN_S`` = 300 s; HF
+power and the peak frequencies need ``MIN_SPAN_S`` = 50 s. The seconds of beats of a window
+are the sum of its intervals (artifacts included: they still cover time; beats lost in a
+dropout do not), which for a complete window of the toolbox's convention (intervals *ending*
+in it) can fall short of its length by part of one interval: ``SPAN_SLACK_S`` = 2 s (one beat
+at 30 bpm) is allowed for that. Live, the same spans apply: the live spectra cover 120 s, so
+LF appears after two minutes and VLF never (it needs five).
 """
 
 from __future__ import annotations
@@ -42,14 +52,22 @@ LOMB_STEP_HZ = 0.001
 METHODS = ("welch", "lomb")
 #: Shortest span of data, s, for which a spectrum is computed (two cycles of 0.04 Hz).
 MIN_SPAN_S = 50.0
+#: Seconds of beats needed for LF power, LF/HF and total power (Task Force 1996).
+MIN_LF_SPAN_S = 120.0
+#: Seconds of beats needed for VLF power.
+MIN_VLF_SPAN_S = 300.0
+#: A complete window's intervals may fall short of its length by part of one interval.
+SPAN_SLACK_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class Spectrum:
-    """A one-sided PSD: ``freqs_hz`` and ``psd_ms2_hz`` (ms^2/Hz) on an even grid."""
+    """A one-sided PSD: ``freqs_hz`` and ``psd_ms2_hz`` (ms^2/Hz) on an even grid, and the
+    seconds of beats it was computed from (``None``: unknown, no span rule applied)."""
 
     freqs_hz: FloatArray
     psd_ms2_hz: FloatArray
+    span_s: float | None = None
 
     @property
     def step_hz(self) -> float:
@@ -217,26 +235,47 @@ def spectrum(t_s: FloatArray, rr_ms: FloatArray, method: str = "welch") -> Spect
         raise ValueError(f"unknown PSD method {method!r}: use one of {', '.join(METHODS)}")
     if t_s.size < 16 or float(t_s[-1] - t_s[0]) < MIN_SPAN_S:
         return None
+    span_s = float(t_s[-1] - t_s[0]) + float(rr_ms[0]) / 1000.0
     t_s, rr_ms = increasing(t_s, rr_ms)
     if method == "lomb":
-        return lomb_psd(t_s, rr_ms)
-    _, values = resample(t_s, rr_ms)
-    return welch_psd(values, RESAMPLE_HZ)
+        spec = lomb_psd(t_s, rr_ms)
+    else:
+        _, values = resample(t_s, rr_ms)
+        spec = welch_psd(values, RESAMPLE_HZ)
+    return Spectrum(spec.freqs_hz, spec.psd_ms2_hz, span_s)
 
 
-def frequency_domain(spec: Spectrum | None) -> FrequencyDomain:
+def frequency_domain(spec: Spectrum | None, span_s: float | None = None) -> FrequencyDomain:
     """Band powers (ms^2), LF/HF and the LF and HF peak frequencies (Hz) of a spectrum.
 
-    Short windows resolve VLF poorly (a 120-s window holds less than one cycle of 0.0033 Hz);
-    the value is reported all the same, as Kubios does, and should be read with that in mind.
+    Args:
+        spec: The spectrum, or ``None`` (everything ``None``).
+        span_s: Seconds of beats behind it (default: the spectrum's own ``span_s``); LF, LF/HF
+            and total power need 120 s, VLF 300 s (see the module docstring).
     """
     if spec is None:
         return FrequencyDomain()
-    return frequency_domain_rows(spec.freqs_hz, spec.psd_ms2_hz[np.newaxis, :])[0]
+    span = spec.span_s if span_s is None else span_s
+    spans = None if span is None else [span]
+    return frequency_domain_rows(spec.freqs_hz, spec.psd_ms2_hz[np.newaxis, :], spans)[0]
 
 
-def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[FrequencyDomain]:
-    """:func:`frequency_domain` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``)."""
+def within_spans(fd: FrequencyDomain, span_s: float) -> FrequencyDomain:
+    """``fd`` with what ``span_s`` seconds of beats cannot hold set to ``None``."""
+    if span_s < MIN_LF_SPAN_S - SPAN_SLACK_S:
+        return FrequencyDomain(hf_ms2=fd.hf_ms2, lf_peak_hz=fd.lf_peak_hz, hf_peak_hz=fd.hf_peak_hz)
+    if span_s < MIN_VLF_SPAN_S - SPAN_SLACK_S:
+        return FrequencyDomain(
+            None, fd.lf_ms2, fd.hf_ms2, fd.lf_hf, fd.total_power_ms2, fd.lf_peak_hz, fd.hf_peak_hz
+        )
+    return fd
+
+
+def frequency_domain_rows(
+    freqs_hz: FloatArray, psd_rows: FloatArray, spans_s: list[float] | None = None
+) -> list[FrequencyDomain]:
+    """:func:`frequency_domain` of each row of ``psd_rows`` (PSDs on the grid ``freqs_hz``),
+    each with its seconds of beats in ``spans_s`` (``None``: no span rule)."""
     step = float(freqs_hz[1] - freqs_hz[0])
     bands = [band_slice(freqs_hz, *band) for band in (VLF_HZ, LF_HZ, HF_HZ)]
     vlf, lf, hf = ((psd_rows[:, band].sum(axis=1) * step).tolist() for band in bands)
@@ -249,7 +288,7 @@ def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[Fr
         ].tolist()
         return found
 
-    return [
+    out = [
         FrequencyDomain(
             vlf_ms2=v,
             lf_ms2=low,
@@ -263,3 +302,6 @@ def frequency_domain_rows(freqs_hz: FloatArray, psd_rows: FloatArray) -> list[Fr
             vlf, lf, hf, peaks(bands[1]), peaks(bands[2]), strict=True
         )
     ]
+    if spans_s is None:
+        return out
+    return [within_spans(fd, span) for fd, span in zip(out, spans_s, strict=True)]

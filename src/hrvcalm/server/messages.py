@@ -25,7 +25,9 @@ from typing import Any
 import orjson
 
 from hrvcalm import __version__
+from hrvcalm.core.coherence import coherence_zone
 from hrvcalm.core.pacer import PacerSettings
+from hrvcalm.core.relaxation import MEANING_OF_50
 from hrvcalm.core.session import PRACTICES, Rating, SessionState
 from hrvcalm.core.summary import Summary
 from hrvcalm.events import METRIC_KEYS, Beat, DeviceStatus, Metrics
@@ -36,7 +38,8 @@ Message = dict[str, Any]
 
 
 def hello(source: str, speed: float) -> Message:
-    """The first message on every connection."""
+    """The first message on every connection; ``relaxation_meaning`` is what 50 on the
+    relaxation scale means, in plain words, for the page to show."""
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
@@ -44,6 +47,7 @@ def hello(source: str, speed: float) -> Message:
         "version": __version__,
         "source": source,
         "speed": None if math.isinf(speed) else speed,
+        "relaxation_meaning": MEANING_OF_50,
     }
 
 
@@ -63,10 +67,12 @@ def beat(b: Beat) -> Message:
 
 
 def metrics(m: Metrics) -> Message:
-    """The metrics after a beat: ``t_s`` and every metric key (``null`` if not computable)."""
+    """The metrics after a beat: ``t_s``, every metric key (``null`` if not computable) and
+    ``coherence_zone`` (``low``, ``medium``, ``high``; ``null`` with coherence)."""
     out: Message = {"type": "metrics", "t_s": m.t_s}
     # full precision: rounding every value cost more than the rest
     out.update(zip(METRIC_KEYS, m.metric_values(), strict=True))
+    out["coherence_zone"] = coherence_zone(m.coherence)
     return out
 
 
