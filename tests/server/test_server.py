@@ -184,3 +184,19 @@ async def test_beats_waiting_for_the_look_ahead_come_out_when_a_replay_ends(
     await asyncio.wait_for(live.run(port=None), 30)
     assert [b.rr_ms for b in live.beats] == rr
     assert live.beats[-2].artifact
+
+
+async def test_the_practice_start_reaches_the_pipeline_with_the_pacer_as_prior() -> None:
+    """The relaxation baseline is the rest before Start, and a paced practice gives the
+    breathing-rate estimate the pacer's rate; body scan gives none (it leaves the breath be)."""
+    recording = read_recording(FIXTURES / "polar_h10_ibi_slowbreathing" / "sample_data_ibi.csv")
+    live = LiveSession(ReplaySource(recording, speed=math.inf), autostart=True)
+    await asyncio.wait_for(live.run(port=None), 30)
+    assert live.pipeline.relaxation._started_s is not None
+    assert live.pipeline._prior_bpm == live.pacer.rate_bpm
+
+    body_scan = LiveSession(ReplaySource(recording, speed=math.inf), autostart=True)
+    body_scan.state.configure("body_scan")
+    await asyncio.wait_for(body_scan.run(port=None), 30)
+    assert body_scan.pipeline.relaxation._started_s is not None
+    assert body_scan.pipeline._prior_bpm is None

@@ -107,6 +107,10 @@ class CallbackObserver:
         """Nothing is buffered."""
 
 
+#: Practices in which the patient breathes with the pacer.
+PACED_PRACTICES = frozenset(("paced_breathing", "resonance"))
+
+
 class LiveSession:
     """One practice session fed by one source.
 
@@ -266,8 +270,17 @@ class LiveSession:
         self.pacer = PacerSettings(rate_bpm=rate, inhale_ratio=ratio, t0_s=self._wall_clock())
         if isinstance(self.source, FollowsPacer):
             self.source.follow_breathing(rate, self.source.clock_s())
+        if self.state.phase is Phase.RUNNING:
+            self.pipeline.set_pacer_rate(self._paced_rate_bpm())
         self.hub.publish(messages.pacer(self.pacer))
         return self.pacer
+
+    def _paced_rate_bpm(self) -> float | None:
+        """The rate the patient breathes at, in a practice that follows the pacer; else None
+        (breath focus and the body scan leave the breath alone)."""
+        if self.state.practice in PACED_PRACTICES:
+            return self.pacer.rate_bpm
+        return None
 
     def _start(self, now: float) -> None:
         """Start the practice (the resonance protocol too, when that is the practice)."""
@@ -276,6 +289,9 @@ class LiveSession:
         if self.state.practice == "resonance":
             self.state.duration_s = self.resonance.protocol.total_s
         self._timeline, self._last_point_t_s = SummaryBuilder(), None
+        # Relaxation's baseline is the rest before this moment; a paced practice gives the
+        # breathing-rate estimate the pacer's rate as its prior.
+        self.pipeline.start_practice(now, self._paced_rate_bpm())
         self._practice_began.set()
         self._publish_session()
         if self.state.practice == "resonance":
