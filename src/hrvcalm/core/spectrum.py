@@ -40,7 +40,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg.lapack import dgtsv
-from scipy.signal import lombscargle
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -216,6 +215,9 @@ def welch_psd(x: FloatArray, fs_hz: float, segment_s: float = 2.0 / VLF_HZ[0]) -
 def lomb_psd(t_s: FloatArray, rr_ms: FloatArray, max_hz: float = HF_HZ[1]) -> Spectrum:
     """Lomb-Scargle PSD (ms^2/Hz) of RR values at uneven beat times."""
     freqs = np.arange(LOMB_STEP_HZ, max_hz + LOMB_STEP_HZ, LOMB_STEP_HZ)
+    # scipy.signal costs ~1 s to import: only for the Lomb method, never on the default path.
+    from scipy.signal import lombscargle
+
     y = rr_ms - np.mean(rr_ms)
     power = lombscargle(t_s, y, 2.0 * math.pi * freqs)
     span = float(t_s[-1] - t_s[0])
