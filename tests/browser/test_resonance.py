@@ -50,7 +50,10 @@ def test_resonance_practice_shows_steps_and_the_result(
         arg=tid("cue"),
     )
     assert not page.locator(tid("minutes")).is_visible()  # the protocol fixes the length
-    assert text(page, "remaining") == "10:00 left"
+    # The length the server runs, from its hello (the page used to show a built-in 10:00).
+    assert text(page, "remaining") == "07:30 left"
+    hint = page.locator("#resonance-hint").inner_text()
+    assert hint.startswith("About 7.5 minutes: 1.5 minutes at each"), hint
     page.eval_on_selector(tid("resonance-step"), WATCH_STEPS)
     page.locator(tid("start")).click()
     wait_phase(page, "running", 10_000)

@@ -12,7 +12,9 @@ with ``hrvcalm app`` also ``choose_source`` and ``scan`` (answered by ``sources`
 :func:`parse_command` validates a page message and raises :class:`CommandError` with a
 message fit to send back to the page.
 
-Protocol version history: 1 - first version.
+Protocol version history: 1 - first version (``hello`` later gained
+``practice_lengths_min`` and ``resonance_minutes``: added fields, so still version 1; a page
+ignores fields it does not know).
 """
 
 from __future__ import annotations
@@ -28,18 +30,37 @@ from hrvcalm import __version__
 from hrvcalm.core.coherence import coherence_zone
 from hrvcalm.core.pacer import PacerSettings
 from hrvcalm.core.relaxation import MEANING_OF_50
+from hrvcalm.core.resonance import Protocol as StepProtocol
 from hrvcalm.core.session import PRACTICES, Rating, SessionState
 from hrvcalm.core.summary import Summary
 from hrvcalm.events import METRIC_KEYS, Beat, DeviceStatus, Metrics
+from hrvcalm.server.resonance import default_protocol
 
 PROTOCOL_VERSION = 1
+
+#: The practice lengths the page offers, minutes (the course starts at 5 and adds up to 20).
+PRACTICE_LENGTHS_MIN = (5, 10, 15, 20)
 
 Message = dict[str, Any]
 
 
-def hello(source: str, speed: float) -> Message:
-    """The first message on every connection; ``relaxation_meaning`` is what 50 on the
-    relaxation scale means, in plain words, for the page to show."""
+def hello(source: str, speed: float, *, resonance: StepProtocol | None = None) -> Message:
+    """The first message on every connection.
+
+    Args:
+        source: The source's spec (``"none"`` while the patient's app waits for a choice).
+        speed: Replay speed (``inf``: as fast as possible, sent as ``null``).
+        resonance: The resonance assessment's protocol the server runs; ``None``: the
+            standard one (:func:`hrvcalm.server.resonance.default_protocol`, with the steps
+            of ``$HRVCALM_RESONANCE_STEP_S`` if set).
+
+    Returns:
+        ``protocol`` (:data:`PROTOCOL_VERSION`), ``app``, ``version``, ``source``, ``speed``,
+        ``practice_lengths_min`` (the lengths the page offers, min),
+        ``resonance_minutes`` (the assessment's fixed length, min) and
+        ``relaxation_meaning`` (what 50 on the relaxation scale means, in plain words).
+    """
+    protocol = default_protocol() if resonance is None else resonance
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
@@ -47,6 +68,8 @@ def hello(source: str, speed: float) -> Message:
         "version": __version__,
         "source": source,
         "speed": None if math.isinf(speed) else speed,
+        "practice_lengths_min": list(PRACTICE_LENGTHS_MIN),
+        "resonance_minutes": round(protocol.total_s / 60.0, 2),
         "relaxation_meaning": MEANING_OF_50,
     }
 
