@@ -78,7 +78,7 @@ export function coherencePct(ratio) {
  * (docs/protocol.md): the ratio (peak / (total - peak))^2 is 1 when the breathing peak holds
  * half of the heart rhythm's power and 4 when it holds two thirds.
  */
-export const COHERENCE_ZONE_LIMITS = Object.freeze({ medium: 1.0, high: 4.0 });
+export const COHERENCE_ZONE_LIMITS = Object.freeze({ medium: 0.9, high: 4.0 });
 export const ZONES = Object.freeze(["low", "medium", "high"]);
 
 /** "low" | "medium" | "high" | null: the server's zone, else the ratio against the limits. */
@@ -90,14 +90,14 @@ export function coherenceZone(msg) {
   return ratio >= COHERENCE_ZONE_LIMITS.medium ? "medium" : "low";
 }
 
-/** The relaxation value (50 = as at the start) in plain words. */
+/** The relaxation value (50 = as relaxed as at rest before the practice) in plain words. */
 export function relaxationWords(value) {
   if (typeof value !== "number" || !Number.isFinite(value)) return "";
-  if (value >= 60) return "more relaxed than at the start";
-  if (value > 53) return "a little more relaxed than at the start";
-  if (value >= 47) return "about as relaxed as at the start";
-  if (value > 40) return "a little less relaxed than at the start";
-  return "less relaxed than at the start";
+  if (value >= 60) return "more relaxed than at rest";
+  if (value > 53) return "a little more relaxed than at rest";
+  if (value >= 47) return "about as relaxed as at rest";
+  if (value > 40) return "a little less relaxed than at rest";
+  return "less relaxed than at rest";
 }
 
 /**

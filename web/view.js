@@ -363,7 +363,7 @@ export class View {
     const rows = [
       ["Heart rate", "bpm", formatNumber(start.mean_hr_bpm, 0), formatNumber(end.mean_hr_bpm, 0)],
       ["Variability (RMSSD)", "ms", formatNumber(start.rmssd_ms, 0), formatNumber(end.rmssd_ms, 0)],
-      ["Relaxation", "50 = as at the start", formatNumber(start.relaxation, 0), formatNumber(end.relaxation, 0)],
+      ["Relaxation", "50 = as at rest", formatNumber(start.relaxation, 0), formatNumber(end.relaxation, 0)],
       ["Pain", "0-10, before → after", formatScore(before.pain), formatScore(after.pain)],
       ["Stress", "0-10, before → after", formatScore(before.stress), formatScore(after.stress)],
     ];

@@ -53,7 +53,10 @@ def test_values_have_zones_rates_and_plain_words(
 
         # What 50 means is written out, not hidden.
         relaxation_card = page.locator(".reading", has=page.locator(tid("relaxation")))
-        assert "50 = as relaxed as at the start" in relaxation_card.inner_text()
+        assert (
+            "50 = as relaxed as you were at rest before the practice"
+            in relaxation_card.inner_text()
+        )
 
         # Every value explained one tap away (a <details>, not a hover tooltip).
         for hook in EXPLAINED:
@@ -85,7 +88,7 @@ def test_zone_and_rate_wording_without_the_server(server_url: str, open_page: An
         """async () => {
             const f = await import('/format.js');
             return {
-                zones: [0, 0.99, 1.0, 3.9, 4.0, 12, null]
+                zones: [0, 0.89, 0.9, 3.9, 4.0, 12, null]
                     .map((c) => f.coherenceZone({coherence: c})),
                 sent: f.coherenceZone({coherence: 0.1, coherence_zone: 'high'}),
                 rates: [
@@ -99,7 +102,7 @@ def test_zone_and_rate_wording_without_the_server(server_url: str, open_page: An
     assert result["zones"] == ["low", "low", "medium", "medium", "high", "high", None]
     assert result["sent"] == "high"
     assert result["rates"] == ["you: 5.8 / pacer: 6.0 per minute", "—", "you: 11.9 per minute"]
-    assert result["relax"][0] == "about as relaxed as at the start"
-    assert result["relax"][2] == "more relaxed than at the start"
-    assert result["relax"][3] == "less relaxed than at the start"
+    assert result["relax"][0] == "about as relaxed as at rest"
+    assert result["relax"][2] == "more relaxed than at rest"
+    assert result["relax"][3] == "less relaxed than at rest"
     assert result["relax"][4] == ""

@@ -57,8 +57,8 @@ def test_time_in_zones_holds_each_zone_until_the_next_sample_with_a_cap() -> Non
 @pytest.mark.parametrize(
     ("values", "zone"),
     [
-        ({"coherence": 0.99}, "low"),
-        ({"coherence": 1.0}, "medium"),
+        ({"coherence": 0.89}, "low"),  # the limits of core/coherence.py (0.9, 4.0)
+        ({"coherence": 0.9}, "medium"),
         ({"coherence": 4.0}, "high"),
         ({"coherence": None}, None),
         ({"coherence": 0.1, "coherence_zone": "high"}, "high"),

@@ -20,8 +20,8 @@ Rules:
    during the practice is ``None``.
 2. Time in a zone: each sample's zone holds until the next sample, at most :data:`MAX_HOLD_S`
    (a gap in the signal counts in no zone). The zone is the sample's ``coherence_zone`` when
-   the pipeline sent one, else the coherence ratio against :data:`COHERENCE_ZONE_LIMITS` (the
-   page's own fallback, docs/protocol.md).
+   the pipeline sent one, else the zone of the coherence ratio by the pipeline's own rule
+   (:func:`hrvcalm.core.coherence.coherence_zone`; the page falls back on the same limits).
 3. Breathing rate: the median of the measured rate over the practice (to 0.1 breaths/min).
 4. What to try next: a few plain suggestions from fixed rules (:func:`suggestions`), always at
    least one. They never judge the patient: a session that was short, or restless, still
@@ -37,13 +37,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+from hrvcalm.core.coherence import ZONES, coherence_zone
+
 #: Seconds at each end of the practice over which "at the start" and "at the end" are averaged.
 EDGE_S = 60.0
 #: Longest time one sample's coherence zone is held, s (longer: a gap, counted in no zone).
 MAX_HOLD_S = 5.0
-#: Coherence ratio from which a zone begins, when the pipeline sends no ``coherence_zone``.
-COHERENCE_ZONE_LIMITS = {"medium": 1.0, "high": 4.0}
-ZONES = ("low", "medium", "high")
 #: Session lengths the page offers, minutes.
 LENGTHS_MIN = (5, 10, 15, 20)
 #: The slowest and fastest pacer rates, breaths/min.
@@ -152,9 +151,7 @@ def zone_of(sample: Sample) -> str | None:
         return sample.coherence_zone
     if sample.coherence is None:
         return None
-    if sample.coherence >= COHERENCE_ZONE_LIMITS["high"]:
-        return "high"
-    return "medium" if sample.coherence >= COHERENCE_ZONE_LIMITS["medium"] else "low"
+    return coherence_zone(sample.coherence)
 
 
 class SummaryBuilder:

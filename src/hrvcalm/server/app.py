@@ -188,7 +188,9 @@ class LiveSession:
         self._beats: deque[tuple[float, float, bool, bool, float | None]] = deque(maxlen=KEEP_BEATS)
         self.n_beats = 0
         self._ended = asyncio.Event()
-        self.hub.publish(messages.hello(source.spec, source.speed))
+        self.hub.publish(
+            messages.hello(source.spec, source.speed, resonance=self._resonance_protocol)
+        )
         self.hub.publish(messages.pacer(self.pacer))
         self._publish_session()
 
@@ -402,7 +404,9 @@ class LiveSession:
         self.pipeline = LivePipeline()
         self._practice_began.clear()
         self.hub.forget("device", "metrics")
-        self.hub.publish(messages.hello(source.spec, source.speed))
+        self.hub.publish(
+            messages.hello(source.spec, source.speed, resonance=self._resonance_protocol)
+        )
         self._publish_session()
         if running:  # read the new source at once
             self._consumer = asyncio.create_task(self._consume())
