@@ -11,6 +11,9 @@ from hrvcalm.cli import main
 from tests.conftest import FIXTURES
 from tests.storage.pg_server import PgServer, missing_binaries
 
+#: The source folder, for processes the tests start (``PYTHONPATH``).
+REPO_SRC = Path(__file__).resolve().parents[2] / "src"
+
 REST = FIXTURES / "polar_rr_rhenanbartels_hrv" / "rest_rri.txt"
 
 

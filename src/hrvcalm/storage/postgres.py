@@ -49,18 +49,12 @@ from hrvcalm.storage.base import (
     StoredBeat,
     StoredRating,
 )
+from hrvcalm.storage.paths import store_label
 from hrvcalm.storage.pg_schema import MIGRATION_LOCK_KEY, PG_MIGRATIONS, VERSION_TABLE
 from hrvcalm.storage.sqlite import _writer_gone
 
-#: URL schemes that name a PostgreSQL server.
-PG_SCHEMES = ("postgresql://", "postgres://")
 #: How long connecting may take before the server counts as unreachable, s.
 CONNECT_TIMEOUT_S = 5
-
-
-def is_postgres_url(text: str) -> bool:
-    """Whether ``text`` is a ``postgresql://`` or ``postgres://`` URL."""
-    return text.lower().startswith(PG_SCHEMES)
 
 
 def _split(script: str) -> list[str]:
@@ -81,7 +75,12 @@ def display_url(url: str) -> str:
     try:
         parts = conninfo.conninfo_to_dict(url)
     except psycopg.Error as exc:
-        raise StoreError(f"not a valid PostgreSQL URL: {_first_line(exc)}") from None
+        try:
+            shown = store_label(url)
+        except ValueError:  # not even a URL: show the scheme only
+            shown = url.partition("://")[0] + "://..."
+        detail = _first_line(exc).replace(url, shown)  # libpq quotes the URL, password too
+        raise StoreError(f"{shown}: not a valid PostgreSQL URL: {detail}") from None
     host = str(parts.get("host") or "localhost")
     port = str(parts.get("port") or "5432")
     user = f"{parts['user']}@" if parts.get("user") else ""
@@ -133,8 +132,9 @@ class PostgresStore:
             )
             conn.execute("SET synchronous_commit = on")
         except psycopg.Error as exc:
+            detail = _first_line(exc).replace(self.url, self.where)
             raise StoreError(
-                f"{self.where}: cannot connect to the session database: {_first_line(exc)}"
+                f"{self.where}: cannot connect to the session database: {detail}"
             ) from None
         return conn
 
