@@ -18,8 +18,18 @@ from pathlib import Path
 
 import psycopg
 
-#: Where Debian's postgresql-15 puts its server binaries.
-PG_BIN = Path(os.environ.get("HRVCALM_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _debian_pg_bin() -> Path:
+    """The newest of Debian's ``/usr/lib/postgresql/N/bin`` (15 on this project's machines)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+#: The server binaries: ``$HRVCALM_PG_BIN``, else Debian's.
+PG_BIN = Path(os.environ.get("HRVCALM_PG_BIN") or _debian_pg_bin())
 
 
 def missing_binaries() -> str | None:
