@@ -27,6 +27,7 @@ def private_session_db(
     never in the user's own ``~/.local/share/hrvcalm/sessions.db``."""
     path = tmp_path_factory.mktemp("db") / "sessions.db"
     monkeypatch.setenv("HRVCALM_DB", str(path))
+    monkeypatch.delenv("HRVCALM_STORE", raising=False)  # never a clinic's server either
     return path
 
 

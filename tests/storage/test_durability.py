@@ -42,7 +42,7 @@ def _beats_printed(jsonl: Path) -> list[dict[str, object]]:
     return out
 
 
-def _run_and_kill(db: Path, jsonl: Path) -> tuple[float, int]:
+def _run_and_kill(db: str | Path, jsonl: Path) -> tuple[float, int]:
     """Start a session, SIGKILL it a few seconds in; returns (kill time, beats printed)."""
     cmd = [
         sys.executable, "-m", "hrvcalm", "session", "--source", f"replay:{REST}",

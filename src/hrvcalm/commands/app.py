@@ -68,8 +68,11 @@ class _Recorders:
 
     def __init__(self, patient_db: str) -> None:
         from hrvcalm.commands.session import DEMO_DB
+        from hrvcalm.storage import default_db_path, is_store_url
 
-        self.paths = {False: patient_db, True: str(Path(patient_db).with_name(DEMO_DB))}
+        # a clinic's server keeps the course only: the demo's sessions stay in a local file
+        beside = default_db_path() if is_store_url(patient_db) else Path(patient_db)
+        self.paths = {False: patient_db, True: str(beside.with_name(DEMO_DB))}
         self.current: list[Any] = []
         self._store: Any = None
         self._recorder: Any = None
@@ -107,12 +110,12 @@ async def _app(args: argparse.Namespace) -> int:
     from hrvcalm.server.app import LiveSession
     from hrvcalm.server.resonance import stored_rate_bpm
     from hrvcalm.server.sources import Choice, NoSource, SourceChooser
-    from hrvcalm.storage import open_store, resolve_db_path
+    from hrvcalm.storage import open_store, resolve_store
 
     def open_(spec: str) -> Source:
         return open_source(spec, speed=args.speed)
 
-    patient_db = str(resolve_db_path(args.db))
+    patient_db = str(resolve_store(args.db))
     recorders = _Recorders(patient_db)
     live: LiveSession | None = None
 

@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from hrvcalm.reports.pdf_layout import PAPERS
     from hrvcalm.reports.session import session_document
     from hrvcalm.reports.writer import write_report_file
-    from hrvcalm.storage import open_store, resolve_db_path
+    from hrvcalm.storage import open_store, resolve_store, store_exists
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise UsageError(f"{out}: the report is written as .html or .pdf")
-    path = resolve_db_path(args.db)
-    if not path.is_file():
+    path = resolve_store(args.db)
+    if not store_exists(path):
         raise UsageError(f"{path}: no session database yet (record a session first, or --db)")
     if args.course:
         return _run_course(args, path, out)
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_course(args: argparse.Namespace, path: Path, out: Path) -> int:
+def _run_course(args: argparse.Namespace, path: str | Path, out: Path) -> int:
     from hrvcalm.reports.course import course_html
     from hrvcalm.reports.writer import write_report_file
     from hrvcalm.storage import open_store

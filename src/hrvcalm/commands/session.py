@@ -92,16 +92,24 @@ def _access_token(args: argparse.Namespace) -> str | None:
     return str(args.token or new_token())
 
 
-def demo_db_path(db: str | None) -> Path:
-    """The demo's own database: ``--db`` if given, else ``demo.db`` beside the patient's."""
-    from hrvcalm.storage import default_db_path
+def demo_db_path(db: str | None) -> str | Path:
+    """The demo's own store: ``--db``/``--store`` if given, else ``demo.db`` beside the
+    patient's default file."""
+    from hrvcalm.storage import default_db_path, is_store_url
 
+    if db and is_store_url(db):
+        return db
     return Path(db).expanduser() if db else default_db_path().with_name(DEMO_DB)
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from hrvcalm.storage import store_label
+
     args.db = str(demo_db_path(args.db))
-    print(f"hrvcalm: demo sessions are kept apart from yours, in {args.db}", file=sys.stderr)
+    print(
+        f"hrvcalm: demo sessions are kept apart from yours, in {store_label(args.db)}",
+        file=sys.stderr,
+    )
     args.source = f"replay:{demo_recording_path()}"
     args.minutes = None
     args.format = None

@@ -24,15 +24,37 @@ if TYPE_CHECKING:
 
     from hrvcalm.core.summary import Summary
     from hrvcalm.server.static import Route
-    from hrvcalm.storage import SessionSummary, SqliteStore
+    from hrvcalm.storage import SessionSummary, Store
+
+
+def store_url(text: str) -> str:
+    """A ``--store`` value: a ``postgresql://`` URL."""
+    from hrvcalm.storage import is_store_url
+
+    if not is_store_url(text):
+        raise argparse.ArgumentTypeError(
+            f"a store is a postgresql://user@host:port/dbname URL, got {text!r} "
+            "(a SQLite file is --db PATH)"
+        )
+    return text
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH``: the session database (default: $HRVCALM_DB or the XDG data folder)."""
-    parser.add_argument(
+    """``--db PATH`` or ``--store URL``: the session store (both set ``args.db``; default:
+    $HRVCALM_STORE, else $HRVCALM_DB, else the XDG data folder)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--db",
         metavar="PATH",
-        help="session database (default: $HRVCALM_DB, else ~/.local/share/hrvcalm/sessions.db)",
+        help="session database (default: $HRVCALM_STORE, else $HRVCALM_DB, else "
+        "~/.local/share/hrvcalm/sessions.db)",
+    )
+    where.add_argument(
+        "--store",
+        dest="db",
+        metavar="URL",
+        type=store_url,
+        help="a PostgreSQL session store, postgresql://user@host:port/dbname (docs/clinic.md)",
     )
 
 
@@ -82,11 +104,11 @@ def register(sub: Any) -> None:
     hist.set_defaults(handler=run_history)
 
 
-def _open(args: argparse.Namespace, *, must_exist: bool = True) -> SqliteStore:
-    from hrvcalm.storage import open_store, resolve_db_path
+def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Store:
+    from hrvcalm.storage import open_store, resolve_store, store_exists
 
-    path = resolve_db_path(args.db)
-    if must_exist and not path.is_file():
+    path = resolve_store(args.db)
+    if must_exist and not store_exists(path):
         raise UsageError(f"{path}: no session database yet (record a session first, or --db)")
     return open_store(path)
 
@@ -111,10 +133,10 @@ def _local(unix_s: float) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from hrvcalm.storage import resolve_db_path
+    from hrvcalm.storage import resolve_store, store_exists
     from hrvcalm.storage.export import summary_document
 
-    if args.json and not resolve_db_path(args.db).is_file():
+    if args.json and not store_exists(resolve_store(args.db)):
         print("[]")  # no database yet: no sessions (and no file created by listing)
         return 0
     with _open(args) as store:
@@ -142,7 +164,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary_of(store: SqliteStore, session_id: int) -> Summary | None:
+def summary_of(store: Store, session_id: int) -> Summary | None:
     """How a stored session went: :func:`hrvcalm.core.summary.summarize` over its stored
     metrics timeline, the same as the page's ``summary`` at its end (``None`` for a session
     with no practice window, such as an imported recording, or one still running)."""
@@ -261,21 +283,22 @@ NO_SESSION_CLOSE_CODE = 4404
 def history_routes(db: str | Path | None) -> dict[str, Route]:
     """The history page's JSON endpoints, reading the database at ``db`` on every request."""
     from hrvcalm.server.static import json_response
-    from hrvcalm.storage import StoreError, open_store, resolve_db_path
+    from hrvcalm.storage import StoreError, open_store, resolve_store, store_exists, store_label
     from hrvcalm.storage.export import session_document, summary_document
 
-    path = resolve_db_path(db)
+    path = resolve_store(db)
+    label = store_label(path)
 
     def sessions(request: Request) -> Response:
-        if not path.is_file():
-            return json_response({"db": str(path), "sessions": []})
+        if not store_exists(path):
+            return json_response({"db": label, "sessions": []})
         try:
             with open_store(path, recover=False) as store:
                 docs = [summary_document(s) for s in store.list_sessions()]
                 pacer = store.get_setting("pacer_rate_bpm")
         except StoreError as exc:
             return json_response({"error": str(exc)}, status=500)
-        return json_response({"db": str(path), "sessions": docs, "pacer_rate_bpm": pacer})
+        return json_response({"db": label, "sessions": docs, "pacer_rate_bpm": pacer})
 
     def one_session(request: Request) -> Response:
         from urllib.parse import parse_qs, urlsplit
@@ -285,7 +308,7 @@ def history_routes(db: str | Path | None) -> dict[str, Route]:
             wanted = int(query.get("id", [""])[0])
         except ValueError:
             return json_response({"error": "id must be a session number"}, status=400)
-        if not path.is_file():
+        if not store_exists(path):
             return json_response({"error": f"no session {wanted}"}, status=404)
         try:
             with open_store(path, recover=False) as store:
@@ -312,9 +335,9 @@ async def serve_history(
         # 4404: the practice page stops reconnecting and says no practice runs (connection.js)
         await connection.close(NO_SESSION_CLOSE_CODE, "no practice running: start hrvcalm")
 
-    from hrvcalm.storage import open_store, resolve_db_path
+    from hrvcalm.storage import open_store, resolve_store, store_exists
 
-    if resolve_db_path(db).is_file():
+    if store_exists(resolve_store(db)):
         open_store(db).close()  # migrate, and mark sessions cut off by a crash, once
     process = make_static_server(find_web_root(), history_routes(db))
     async with serve(no_websocket, host, port, process_request=process) as server:
