@@ -187,7 +187,7 @@ def test_host_header_parsing(header: str, name: str | None) -> None:
     assert access.host_name(header) == name
 
 
-def test_host_policy() -> None:
+def test_host_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     loopback = access.HostPolicy("127.0.0.1")
     assert loopback.allows("localhost", "127.0.0.1")
     assert loopback.allows("127.0.0.1", "127.0.0.1")
@@ -202,6 +202,13 @@ def test_host_policy() -> None:
     assert anywhere.allows(socket.gethostname().lower(), "192.168.1.5")
     assert not anywhere.allows(REBIND, "192.168.1.5")
     assert access.HostPolicy("clinic.lan").allows("clinic.lan", "10.0.0.2")
+    # names given by whoever started the server count even on loopback (a TLS proxy's name)
+    assert access.HostPolicy("127.0.0.1", allowed_hosts=["clinic.lan"]).allows(
+        "clinic.lan", "127.0.0.1"
+    )
+    monkeypatch.setenv(access.ALLOWED_HOSTS_ENV, "proxy.example, other.example")
+    assert access.HostPolicy("127.0.0.1").allows("proxy.example", "127.0.0.1")
+    assert not access.HostPolicy("127.0.0.1").allows(REBIND, "127.0.0.1")
     # unknown start address: the arrival address decides
     assert not access.HostPolicy().allows(REBIND, "127.0.0.1")
     assert access.HostPolicy().allows("localhost", "127.0.0.1")

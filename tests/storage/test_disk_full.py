@@ -80,6 +80,12 @@ def _session_message(state: SessionState) -> dict[str, Any]:
     return messages.session(state, 30.0)
 
 
+def _running() -> SessionState:
+    state = SessionState(duration_s=600.0)
+    state.start(0.0)
+    return state
+
+
 def _fill(store: SqliteStore) -> None:
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {pages}")
@@ -98,15 +104,16 @@ def _feed(recorder: SessionRecorder, message: dict[str, Any]) -> None:
 def test_ratings_and_pacer_changes_given_while_the_disk_is_full_are_kept(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "full.db")
     recorder = SessionRecorder(store, clock=lambda: 30.0)
+    state = _running()
     recorder.on_message(messages.hello("sim", 1.0))
     recorder.on_message(messages.device(DeviceStatus(DeviceState.CONNECTED, "H10", 90)))
+    recorder.on_message(_session_message(state))
     recorder.flush()
     _fill(store)
-    state = SessionState(duration_s=600.0)
-    state.rate("before", Rating(7, 8, "woke up stiff"))
     for i in range(3000):  # beats enough to need new pages: every commit fails
         _feed(recorder, messages.beat(Beat(0.8 * (i + 1), 800.0)))
     _feed(recorder, messages.pacer(PacerSettings(rate_bpm=5.5, t0_s=0.0)))
+    state.rate("before", Rating(7, 8, "woke up stiff"))
     _feed(recorder, _session_message(state))  # the page now shows the rating as saved
     _feed(recorder, messages.device(DeviceStatus(DeviceState.LOST, "H10", 90)))
     with pytest.raises(StoreError, match="disk is full"):
@@ -129,10 +136,10 @@ def test_a_session_whose_row_could_not_be_created_is_created_later(tmp_path: Pat
     store = SqliteStore(tmp_path / "full.db")
     store._db.execute("PRAGMA query_only = ON")  # the file cannot be written at all
     recorder = SessionRecorder(store, clock=lambda: 1.0)
-    with pytest.raises(StoreError, match="readonly"):
-        recorder.on_message(messages.hello("sim", 1.0))
+    state = _running()
+    _feed(recorder, messages.hello("sim", 1.0))
+    _feed(recorder, _session_message(state))
     _feed(recorder, messages.beat(Beat(0.8, 800.0)))
-    state = SessionState()
     state.rate("before", Rating(5, 5, None))
     _feed(recorder, _session_message(state))
     with pytest.raises(StoreError, match="readonly"):
@@ -149,9 +156,10 @@ def test_a_note_no_utf8_file_can_hold_is_stored_repaired(tmp_path: Path) -> None
     client) is stored with U+FFFD, not lost with everything else of the session."""
     store = SqliteStore(tmp_path / "s.db")
     recorder = SessionRecorder(store, clock=lambda: 1.0)
+    state = _running()
     recorder.on_message(messages.hello("sim", 1.0))
+    recorder.on_message(_session_message(state))
     recorder.on_message(messages.beat(Beat(0.8, 800.0)))
-    state = SessionState()
     state.rate("after", Rating(2, 3, "calmer \ud83d now"))
     recorder.on_message(_session_message(state))
     recorder.close()

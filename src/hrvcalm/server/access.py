@@ -5,8 +5,9 @@ Rules, checked on every HTTP request and websocket handshake before anything els
 
 1. The ``Host`` header must name this server (421 otherwise). A server reached on a loopback
    address answers only to ``localhost`` and loopback addresses; one reached on another
-   address also to any IP address, to the ``--host`` it was started with, to this machine's
-   name (and ``NAME.local``) and to the names in ``$HRVCALM_ALLOWED_HOSTS`` (comma-separated).
+   address also to any IP address and to this machine's name (and ``NAME.local``). The
+   ``--host`` name it was started with and the names in ``$HRVCALM_ALLOWED_HOSTS``
+   (comma-separated; e.g. the public name of a TLS proxy in front) are answered to always.
    This defeats DNS rebinding: a web site whose name re-resolves to 127.0.0.1 reaches the
    port, but its requests carry its own name and are refused.
 2. A request that carries an ``Origin`` must come from a page of this server (the origin's
@@ -147,15 +148,15 @@ class HostPolicy:
 
     def allows(self, name: str, local_address: str | None) -> bool:
         """Whether a request naming ``name`` and arriving on ``local_address`` is for us."""
-        if is_loopback(name):
-            return True
+        if is_loopback(name) or name in self._names or name in _env_names():
+            return True  # loopback, or named by whoever started the server
         if self.loopback_only or local_address is None or is_loopback(local_address):
             return False
         if _ip(name) is not None:
             return True  # an address in the URL: no name that could be re-resolved
         if self._machine is None:
             self._machine = _machine_names()
-        return name in self._names or name in self._machine or name in _env_names()
+        return name in self._machine
 
 
 def _local_address(connection: ServerConnection) -> str | None:
