@@ -32,8 +32,10 @@ from hrvcalm.storage import (
 )
 from tests.browser.conftest import _free_port
 
-#: The 99th percentile of the ping round trip allowed while the history is read, s.
-PING_P99_BUDGET_S = 0.1
+#: The 99th percentile of the ping round trip allowed while the history is read, s. Measured:
+#: 8-17 ms on a quiet 2-core machine, up to ~60 ms with other test suites running beside it;
+#: 6.6 s when the store was read on the loop.
+PING_P99_BUDGET_S = 0.2
 WEEKS, PER_DAY, SESSION_S = 8, 2, 1200
 HAMMERS = 4
 PINGS = 120
