@@ -154,6 +154,7 @@ async def test_a_rebound_name_gets_nothing_from_the_history_server(tmp_path: Pat
 
 
 async def test_a_rebound_name_gets_nothing_from_the_clinic_server() -> None:
+    """Pages through the shared guard; relays with the token in the header."""
     server = ClinicServer(TOKEN)
     stop = asyncio.Event()
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -163,6 +164,10 @@ async def test_a_rebound_name_gets_nothing_from_the_clinic_server() -> None:
         assert await _status(port, _request("/sessions", f"{REBIND}:{port}")) == 421
         assert await _status(port, _request("/", f"{REBIND}:{port}")) == 421
         assert await _status(port, _request("/sessions", f"localhost:{port}")) == 200
+        # a relay's non-ASCII token is refused, not a server error
+        bearer = "Authorization: Bearer \xe9t\xe9"
+        ingest = _request("/ingest", f"127.0.0.1:{port}", bearer, websocket=True)
+        assert await _status(port, ingest) == 401
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
