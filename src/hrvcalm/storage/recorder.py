@@ -170,9 +170,7 @@ class SessionRecorder:
             self._on_device(message)
         elif kind == "pacer":
             self._pacers.append(
-                PacerChange(
-                    self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"])
-                )
+                PacerChange(self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"]))
             )
         elif kind == "session":
             self._on_session(message)
