@@ -373,7 +373,8 @@ export function render(payload, nowUnixS) {
 
 async function load() {
   try {
-    const response = await fetch("/api/sessions", { cache: "no-store" });
+    // X-Hrvcalm: the server answers /api/ only to its own pages (docs/security.md)
+    const response = await fetch("/api/sessions", { cache: "no-store", headers: { "X-Hrvcalm": "1" } });
     const payload = await response.json();
     if (!response.ok) throw new Error(payload.error || `HTTP ${response.status}`);
     render(payload, Date.now() / 1000);

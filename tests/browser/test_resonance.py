@@ -98,6 +98,7 @@ def test_resonance_practice_shows_steps_and_the_result(
     page.screenshot(path=str(artifacts_dir / "resonance-end.png"), full_page=True)
     assert watched.console_errors == []
 
-    with urllib.request.urlopen(server.url + "api/sessions", timeout=5) as response:
+    api = urllib.request.Request(server.url + "api/sessions", headers={"X-Hrvcalm": "1"})
+    with urllib.request.urlopen(api, timeout=5) as response:
         stored = json.load(response)
     assert float(stored["pacer_rate_bpm"]) == 5.0

@@ -14,8 +14,10 @@ import pytest
 
 
 def _status(url: str) -> int:
+    """The final status, following redirects with the cookies set on the way (a browser)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with opener.open(url, timeout=5) as r:
             return int(r.status)
     except urllib.error.HTTPError as err:
         return int(err.code)

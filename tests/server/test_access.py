@@ -49,10 +49,19 @@ async def token_server() -> AsyncIterator[int]:
     await _stop(live, task)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Status and headers of a GET (redirects are not followed)."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=5) as r:
+        with _OPENER.open(request, timeout=5) as r:
             return r.status, dict(r.headers)
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers)
@@ -75,11 +84,16 @@ async def test_token_is_required_on_every_request(token_server: int) -> None:
     status, _ = await asyncio.to_thread(_get, base + "/app.js?token=wrong")
     assert status == 401
     status, headers = await asyncio.to_thread(_get, base + f"/?token={TOKEN}")
-    assert status == 200
-    cookie = headers["Set-Cookie"].split(";")[0]
+    assert status == 303  # the page is sent on to its address without the token ...
+    assert headers["Location"] == "/"
+    cookie = headers["Set-Cookie"].split(";")[0]  # ... which the cookie carries from now on
     assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
+    status, _ = await asyncio.to_thread(_get, base + "/", {"Cookie": cookie})
+    assert status == 200
     status, _ = await asyncio.to_thread(_get, base + "/app.js", {"Cookie": cookie})
     assert status == 200
+    status, headers = await asyncio.to_thread(_get, base + f"/app.js?token={TOKEN}")
+    assert status == 200 and "Set-Cookie" in headers  # not a page: no redirect
 
     with pytest.raises(InvalidStatus) as err:
         async with connect(f"ws://127.0.0.1:{token_server}/ws"):

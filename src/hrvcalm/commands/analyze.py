@@ -15,6 +15,8 @@ from hrvcalm.errors import UsageError
 
 #: Windows above which a progress bar is shown on a terminal.
 PROGRESS_MIN_WINDOWS = 200
+#: Most windows one analysis may have (each keeps its metrics in memory).
+MAX_WINDOWS = 100_000
 
 #: Analysis window when ``--window`` is not given, s.
 DEFAULT_WINDOW_S = 300.0
@@ -123,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
     from hrvcalm.core.analysis import analyze_rr
 
     step = args.step if args.step is not None else args.window
+    if recording.duration_s / step > MAX_WINDOWS:
+        raise UsageError(
+            f"--step {step:g} s over {recording.duration_s:.0f} s of recording makes "
+            f"{recording.duration_s / step:,.0f} windows; at most {MAX_WINDOWS:,}: "
+            "choose a larger --step"
+        )
     with _progress(int(recording.duration_s / step)) as progress:
         analysis = analyze_rr(
             recording.rr_ms,

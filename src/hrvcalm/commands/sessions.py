@@ -258,6 +258,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from hrvcalm.storage.export import export_session
+    from hrvcalm.storage.files import write_private_text
 
     fmt = "json" if args.json else args.format
     with _open(args) as store:
@@ -265,7 +266,7 @@ def run_export(args: argparse.Namespace) -> int:
         text = export_session(store, args.id, fmt)
     if args.out:
         try:
-            Path(args.out).write_text(text, encoding="utf-8")
+            write_private_text(args.out, text)  # 0600: health data
         except OSError as exc:
             raise UsageError(f"{args.out}: cannot write: {exc.strerror or exc}") from None
     else:
@@ -329,7 +330,8 @@ async def serve_history(
     """Serve web/ and the history JSON until cancelled; ``ready(port)`` once listening."""
     from websockets.asyncio.server import serve
 
-    from hrvcalm.server.static import find_web_root, make_static_server
+    from hrvcalm.server.access import guard
+    from hrvcalm.server.static import find_web_root, make_async_static_server
 
     async def no_websocket(connection: Any) -> None:
         # 4404: the practice page stops reconnecting and says no practice runs (connection.js)
@@ -339,7 +341,9 @@ async def serve_history(
 
     if store_exists(resolve_store(db)):
         open_store(db).close()  # migrate, and mark sessions cut off by a crash, once
-    process = make_static_server(find_web_root(), history_routes(db))
+    process = guard(
+        make_async_static_server(find_web_root(), history_routes(db)), token=None, host=host
+    )
     async with serve(no_websocket, host, port, process_request=process) as server:
         bound = int(next(iter(server.sockets)).getsockname()[1])
         if ready is not None:

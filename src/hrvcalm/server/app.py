@@ -65,7 +65,7 @@ from hrvcalm.server.messages import (
 )
 from hrvcalm.server.resonance import ResonanceRunner
 from hrvcalm.server.sources import SourceChooser
-from hrvcalm.server.static import Route, find_web_root, make_static_server
+from hrvcalm.server.static import Route, find_web_root, make_async_static_server
 from hrvcalm.server.ws import WS_PATH, Hub, make_handler
 
 log = logging.getLogger(__name__)
@@ -342,7 +342,8 @@ class LiveSession:
             host: Interface to serve on (loopback by default: health data stays local).
             port: TCP port; ``0`` picks a free one; ``None`` runs without any server.
             serve_ready: Called with the bound port once the server listens.
-            routes: Extra HTTP GET paths (exact match) served before the static files.
+            routes: Extra HTTP GET paths (exact match) served before the static files; they
+                run in a worker thread (they read the store), never on the session's loop.
             token: Access token every request must carry (required beyond loopback).
         """
         if port is None:
@@ -354,9 +355,10 @@ class LiveSession:
             host,
             port,
             process_request=guard(
-                make_static_server(find_web_root(), routes, ws_path=WS_PATH),
+                make_async_static_server(find_web_root(), routes, ws_path=WS_PATH),
                 token=token,
                 ws_path=WS_PATH,
+                host=host,
             ),
             max_size=MAX_PAGE_MESSAGE_BYTES,
         ) as server:

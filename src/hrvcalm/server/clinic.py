@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hmac
 import json
 import logging
 import re
@@ -56,7 +55,7 @@ from websockets.http11 import Request, Response
 from hrvcalm.devices.ingest import IngestSource
 from hrvcalm.events import RRNotification
 from hrvcalm.server import ingest_protocol as proto
-from hrvcalm.server.access import guard
+from hrvcalm.server.access import guard, token_matches
 from hrvcalm.server.app import LiveSession, SessionObserver
 from hrvcalm.server.messages import Message
 from hrvcalm.server.static import (
@@ -313,7 +312,7 @@ class ClinicServer:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return False
-        return hmac.compare_digest(auth.removeprefix("Bearer ").strip(), self.token)
+        return token_matches(auth.removeprefix("Bearer ").strip(), self.token)
 
     def _process_request(self) -> Callable[[ServerConnection, Request], Response | None]:
         web = find_web_root()

@@ -260,9 +260,24 @@ def _number(payload: Message, key: str) -> float | None:
     value = payload.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise CommandError(f"{key} must be a number, got {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CommandError(f"{key} must be a number, got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise CommandError(f"{key} must be a number in range, got {_short(value)}") from None
+    if not math.isfinite(number):
+        raise CommandError(f"{key} must be a number, got {_short(value)}")
+    return number
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value sent by a page, cut to a readable length."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond the interpreter's digit limit
+        return "a number too long to show"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _score(payload: Message, key: str) -> int | None:
@@ -272,8 +287,18 @@ def _score(payload: Message, key: str) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise CommandError(f"{key} must be a whole number from 0 to 10, got {value!r}")
+        raise CommandError(f"{key} must be a whole number from 0 to 10, got {_short(value)}")
     return value
+
+
+def _storable(text: str) -> bool:
+    """Whether text is valid Unicode (JSON's ``\\ud800`` escapes can make lone surrogates,
+    which no UTF-8 file or database can hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_command(text: str | bytes) -> Command:
@@ -286,6 +311,8 @@ def parse_command(text: str | bytes) -> Command:
         payload = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CommandError(f"message is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CommandError("message is nested too deeply") from None
     if not isinstance(payload, dict):
         raise CommandError("message must be a JSON object with a 'type'")
     kind = payload.get("type")
@@ -317,10 +344,15 @@ def parse_command(text: str | bytes) -> Command:
     if kind == "rating":
         when = payload.get("when")
         if when not in ("before", "after"):
-            raise CommandError(f"rating 'when' must be 'before' or 'after', got {when!r}")
+            raise CommandError(f"rating 'when' must be 'before' or 'after', got {_short(when)}")
         note = payload.get("note")
         if note is not None and not isinstance(note, str):
             raise CommandError("note must be text")
+        if note is not None and not _storable(note):
+            raise CommandError(
+                "note holds a character that cannot be saved (a lone surrogate, \\ud800-\\udfff); "
+                "the note was not taken: retype it"
+            )
         try:
             rating = Rating(_score(payload, "pain"), _score(payload, "stress"), note or None)
         except ValueError as exc:
@@ -329,9 +361,11 @@ def parse_command(text: str | bytes) -> Command:
     if kind == "configure":
         practice = payload.get("practice")
         if practice is not None and practice not in PRACTICES:
-            raise CommandError(f"practice must be one of {', '.join(PRACTICES)}, got {practice!r}")
+            raise CommandError(
+                f"practice must be one of {', '.join(PRACTICES)}, got {_short(practice)}"
+            )
         minutes = _number(payload, "minutes")
         if minutes is not None and not 1.0 <= minutes <= 240.0:
             raise CommandError(f"minutes must be between 1 and 240, got {minutes:g}")
         return Configure(practice, minutes)
-    raise CommandError(f"unknown message type {kind!r}")
+    raise CommandError(f"unknown message type {_short(kind)}")

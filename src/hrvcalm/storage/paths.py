@@ -23,6 +23,11 @@ def default_db_path() -> Path:
     env = os.environ.get(DB_ENV)
     if env:
         return Path(env).expanduser()
+    return default_xdg_db_path()
+
+
+def default_xdg_db_path() -> Path:
+    """The database in hrvcalm's own data folder (``$HRVCALM_DB`` aside)."""
     xdg = os.environ.get("XDG_DATA_HOME", "")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
     return base / "hrvcalm" / DB_NAME

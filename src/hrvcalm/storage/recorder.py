@@ -31,6 +31,14 @@ follows belongs to the next one (held in memory as above), except the ended sess
 ratings, which are still written to it until a ``session`` message in phase ``ready`` opens
 the next session.
 
+Nothing is written to the store between commits: every item (beats, metrics, device events,
+pacer changes, the session's fields, ratings) waits in memory until
+:meth:`SessionRecorder.flush` writes them and commits, and leaves memory only once that
+commit succeeded. A failed commit (disk full, a read-only file) is rolled back and all of it
+is written again on the next flush, the row itself too if creating it failed: nothing the
+patient entered is lost while the page says it was saved or that saving is retried.
+Text that no UTF-8 file can hold (a lone surrogate) is stored with U+FFFD in its place.
+
 Commits happen on :meth:`SessionRecorder.flush` (the session calls it about once a second)
 and also whenever :data:`COMMIT_INTERVAL_S` of wall-clock time has passed since the last
 commit when a message arrives, so a SIGKILL loses at most the last second of beats.
@@ -65,6 +73,16 @@ PRESTART_KEEP_S = 300.0
 
 def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _text(value: Any) -> str | None:
+    """Text as the store can hold it: lone surrogates (no UTF-8 for them) become U+FFFD."""
+    if value is None:
+        return None
+    text = str(value)
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
 
 
 class SessionRecorder:
@@ -121,6 +139,7 @@ class SessionRecorder:
         self._prestart_unwritten = True
         self._fields: dict[str, Any] = {}
         self._ratings: dict[str, StoredRating] = {}
+        self._unsaved_ratings: dict[str, StoredRating] = {}
         self._last_metrics: MetricsSample | None = None
         self._practice_started = False
         self._start_pending = False
@@ -150,13 +169,9 @@ class SessionRecorder:
         elif kind == "device":
             self._on_device(message)
         elif kind == "pacer":
-            change = PacerChange(
-                self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"])
+            self._pacers.append(
+                PacerChange(self._now(), float(message["rate_bpm"]), float(message["inhale_ratio"]))
             )
-            if self._recording and self.session_id is not None and not self._prestart_unwritten:
-                self.store.add_pacer(self.session_id, change)
-            else:
-                self._pacers.append(change)
         elif kind == "session":
             self._on_session(message)
         if self._monotonic() - self._last_commit >= COMMIT_INTERVAL_S:
@@ -174,6 +189,8 @@ class SessionRecorder:
                 lost: the transaction is rolled back and the next flush writes it again.
         """
         if not self._recording:
+            if self.session_id is not None and self._unsaved_ratings:
+                self._write_late_ratings(self.session_id)  # "after" ratings of an ended row
             self._trim_prestart()
             return
         written = len(self._beats)
@@ -207,15 +224,14 @@ class SessionRecorder:
             )
             self.sessions.append(self.session_id)
         session_id = self.session_id
-        if self._prestart_unwritten:
-            for event in self._events:
-                self.store.add_event(session_id, event)
-                if event.name:
-                    self.store.update_session(session_id, device_name=event.name)
-            for change in self._pacers:
-                self.store.add_pacer(session_id, change)
-            for rating in self._ratings.values():
-                self.store.set_rating(session_id, rating)
+        for event in self._events:
+            self.store.add_event(session_id, event)
+            if event.name:
+                self.store.update_session(session_id, device_name=event.name)
+        for change in self._pacers:
+            self.store.add_pacer(session_id, change)
+        for rating in self._unsaved_ratings.values():
+            self.store.set_rating(session_id, rating)
         if self._fields:
             self.store.update_session(session_id, **self._fields)
         if self._beats:
@@ -224,7 +240,8 @@ class SessionRecorder:
             self.store.add_metrics(session_id, self._metrics)
         ending = False
         if self._pending_end is not None:
-            self._store_last_metrics()
+            if self._last_metrics is not None:
+                self.store.add_metrics(session_id, [self._last_metrics])
             reason, end_t_s = self._pending_end
             self.store.end_session(
                 session_id, reason=reason, end_t_s=end_t_s, ended_unix=self._wall()
@@ -233,11 +250,23 @@ class SessionRecorder:
         else:
             self.store.heartbeat(session_id, time.time())  # real time: liveness
         self.store.commit()
-        if self._prestart_unwritten:
-            self._prestart_unwritten = False
-            self._events, self._pacers = [], []
-        self._fields = {}
+        # committed: only now is what was held forgotten
+        self._prestart_unwritten = False
+        self._events, self._pacers, self._fields, self._unsaved_ratings = [], [], {}, {}
+        if ending:
+            self._last_metrics = None
         return ending
+
+    def _write_late_ratings(self, session_id: int) -> None:
+        """Write and commit ratings given after the row ended (kept until that succeeded)."""
+        try:
+            for rating in self._unsaved_ratings.values():
+                self.store.set_rating(session_id, rating)
+            self.store.commit()
+        except StoreError:
+            self.store.rollback()
+            raise
+        self._unsaved_ratings = {}
 
     def _trim_prestart(self) -> None:
         """Keep only the last :data:`PRESTART_KEEP_S` of what came before the start."""
@@ -299,34 +328,20 @@ class SessionRecorder:
         else:
             self._last_metrics = sample
 
-    def _store_last_metrics(self) -> None:
-        if self._last_metrics is not None and self.session_id is not None:
-            self.store.add_metrics(self.session_id, [self._last_metrics])
-            self._last_metrics = None
-
     def _on_device(self, message: dict[str, Any]) -> None:
         contact = message.get("contact")
         battery = message.get("battery_pct")
         event = DeviceEvent(
             t_s=self._now(),
             state=str(message.get("state")),
-            name=message.get("name"),
+            name=_text(message.get("name")),
             battery_pct=None if battery is None else int(battery),
             contact=None if contact is None else bool(contact),
         )
-        if not self._recording or self.session_id is None or self._prestart_unwritten:
-            self._events.append(event)
-            return
-        self.store.add_event(self.session_id, event)
-        if event.name:
-            self.store.update_session(self.session_id, device_name=event.name)
+        self._events.append(event)
 
     def _set_fields(self, **fields: Any) -> None:
-        given = {k: v for k, v in fields.items() if v is not None}
-        if self._recording and self.session_id is not None and not self._prestart_unwritten:
-            self.store.update_session(self.session_id, **given)
-        else:
-            self._fields.update(given)
+        self._fields.update((k, v) for k, v in fields.items() if v is not None)
 
     def _on_session(self, message: dict[str, Any]) -> None:
         phase = message.get("phase")
@@ -350,11 +365,12 @@ class SessionRecorder:
         )
         ratings_changed = False
         for when, given in (message.get("ratings") or {}).items():
-            rating = StoredRating(when, given.get("pain"), given.get("stress"), given.get("note"))
+            rating = StoredRating(
+                when, given.get("pain"), given.get("stress"), _text(given.get("note"))
+            )
             if self._ratings.get(when) != rating:
                 self._ratings[when] = rating
-                if self.session_id is not None and not self._prestart_unwritten:
-                    self.store.set_rating(self.session_id, rating)
+                self._unsaved_ratings[when] = rating
                 ratings_changed = True
         if phase == "ended" and self._pending_end is None and self._recording:
             reason = message.get("ended_reason")
@@ -368,4 +384,4 @@ class SessionRecorder:
         elif phase == "running" and start_t_s is not None:
             self.flush()  # the row, at once
         elif ratings_changed and self.session_id is not None:
-            self.store.commit()
+            self.flush()

@@ -14,6 +14,7 @@ history page and ``hrvcalm sessions`` can read the file while a session runs.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import socket
@@ -35,7 +36,10 @@ from hrvcalm.storage.base import (
     StoredBeat,
     StoredRating,
 )
+from hrvcalm.storage.files import private_database_file
 from hrvcalm.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 #: A running session whose process is alive but silent this long is taken as interrupted, s.
 STALE_HEARTBEAT_S = 3600.0
@@ -92,7 +96,7 @@ class SqliteStore:
         memory = str(path) == ":memory:"
         try:
             if not memory:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_database_file(self.path)  # 0600 (and its -wal, -shm), folder 0700
             self._db = sqlite3.connect(
                 str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000.0
             )
@@ -102,7 +106,7 @@ class SqliteStore:
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._use_wal()
             self._db.execute("PRAGMA synchronous = FULL")
             self._migrate()
             if recover:
@@ -114,6 +118,19 @@ class SqliteStore:
             self._db.close()
             raise StoreError(f"{path}: not an hrvcalm session database ({exc})") from None
 
+    def _use_wal(self) -> None:
+        """Switch the file to WAL. On a new file that other processes open at the same time
+        SQLite answers "database is locked" at once, without waiting: try again meanwhile."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000.0
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
     # -- schema ---------------------------------------------------------------------------
 
     @property
@@ -121,23 +138,36 @@ class SqliteStore:
         """``PRAGMA user_version`` of the file."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _migrate(self) -> None:
-        version = self.schema_version
+    def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer hrvcalm (schema {version}, this one reads "
                 f"up to {SCHEMA_VERSION}); upgrade hrvcalm"
             )
-        for step in range(version, SCHEMA_VERSION):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+
+    def _migrate(self) -> None:
+        """Apply the migration steps above the file's version.
+
+        The version is read again inside the write lock (``BEGIN IMMEDIATE``): two processes
+        opening one new file at once would otherwise both see version 0 and the second would
+        fail on "table sessions already exists".
+        """
+        version = self.schema_version
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.schema_version  # another process may have migrated meanwhile
+            self._check_version(version)
+            for step in range(version, SCHEMA_VERSION):
                 for statement in _split(MIGRATIONS[step]):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {step + 1}")
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def recover_interrupted(self, now_unix: float | None = None) -> list[int]:
         """Mark sessions cut off by a crash as ended (removing empty ones); returns their ids."""
@@ -402,11 +432,14 @@ class SqliteStore:
                s.practice_start_t_s, s.practice_s, s.end_t_s, s.ended_unix, s.ended_reason,
                (SELECT COUNT(*) FROM beats b WHERE b.session_id = s.id),
                (SELECT COUNT(*) FROM beats b WHERE b.session_id = s.id AND b.artifact),
-               (SELECT AVG(json_extract(m.data, '$.rmssd_ms')) FROM metrics m
+               (SELECT AVG(CASE WHEN json_valid(m.data) THEN json_extract(m.data,
+                 '$.rmssd_ms') END) FROM metrics m
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
-               (SELECT AVG(json_extract(m.data, '$.coherence')) FROM metrics m
+               (SELECT AVG(CASE WHEN json_valid(m.data) THEN json_extract(m.data,
+                 '$.coherence') END) FROM metrics m
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
-               (SELECT AVG(json_extract(m.data, '$.mean_hr_bpm')) FROM metrics m
+               (SELECT AVG(CASE WHEN json_valid(m.data) THEN json_extract(m.data,
+                 '$.mean_hr_bpm') END) FROM metrics m
                  WHERE m.session_id = s.id AND m.t_s >= COALESCE(s.practice_start_t_s, 0)),
                s.notes, s.speed, s.app_version, s.patient
         FROM sessions s
@@ -482,7 +515,22 @@ class SqliteStore:
             "SELECT t_s, data FROM metrics WHERE session_id = ? ORDER BY t_s, rowid",
             (session_id,),
         ).fetchall()
-        return [MetricsSample(float(r[0]), dict(json.loads(r[1]))) for r in rows]
+        out = []
+        for t_s, data in rows:
+            try:
+                values = json.loads(data)
+                if not isinstance(values, dict):
+                    raise ValueError("not a JSON object")
+                out.append(MetricsSample(float(t_s), values))
+            except (ValueError, TypeError) as exc:
+                log.warning(
+                    "%s: session %d: a damaged metrics row at %s s is skipped (%s)",
+                    self.path,
+                    session_id,
+                    t_s,
+                    exc,
+                )
+        return out
 
     def events_of(self, session_id: int) -> list[DeviceEvent]:
         """The session's device events in order."""
