@@ -271,17 +271,7 @@ def _open_at_once(location: str, barrier: Any, results: Any) -> None:
 N_PROCESSES = 4
 
 
-def test_processes_opening_a_new_store_at_once_all_succeed(
-    store_location: str, request: pytest.FixtureRequest
-) -> None:
-    if not store_location.startswith("postgresql://"):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="SQLite reads its version before BEGIN IMMEDIATE: 'table sessions "
-                "already exists' (fixed on the sqlite hardening branch; a race, not strict)",
-                strict=False,
-            )
-        )
+def test_processes_opening_a_new_store_at_once_all_succeed(store_location: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(N_PROCESSES), ctx.Queue()
     procs = [
