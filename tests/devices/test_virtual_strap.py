@@ -228,7 +228,11 @@ async def test_drop_and_automatic_reconnect_keeps_every_arriving_rr() -> None:
     starts = [k for k in range(split, len(expected)) if expected[k : k + len(rest)] == rest]
     assert starts, "the beats after the gap are not a run of the recording"
     missing_s = sum(expected[split : starts[0]]) / 1024
-    assert 5 < missing_s < 9
+    # The link was down for 6 s of recording; reconnecting costs real time on top, which at
+    # 40x is 40 recording seconds per real second (0.1-0.35 s real seen on a busy 2-core
+    # machine: 4-14 s). That the beats after the gap are one unbroken run of the recording
+    # (above) is what shows that nothing else was lost.
+    assert 5 < missing_s < 6 + 14
     arrivals = [e.arrival_s for e in events if isinstance(e, RRNotification)]
     assert arrivals == sorted(arrivals)
 
