@@ -11,10 +11,13 @@ import pytest
 from hrvcalm.cli import main
 
 
+@pytest.mark.parametrize("command", [["session", "--source", "sim"], ["app"], []])
 @pytest.mark.parametrize("port", ["70000", "-1", "http"])
-def test_a_bad_port_is_a_usage_error(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_port_is_a_usage_error(
+    command: list[str], port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["session", "--source", "sim", "--port", port, "--no-browser"])
+        main([*command, "--port", port, "--no-browser"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"expected a port number 0-65535, got '{port}'" in err

@@ -18,7 +18,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from hrvcalm.commands import DEFAULT_PORT, parse_speed
+from hrvcalm.commands import DEFAULT_PORT, parse_speed, port_number
 from hrvcalm.commands.sessions import add_db_option
 from hrvcalm.errors import UsageError
 
@@ -28,7 +28,9 @@ def register(sub: Any) -> None:
         "app", help="the patient's app (the default): the page chooses the strap, many sessions"
     )
     p.add_argument("--source", help="start with this source (default: the page asks)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    p.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port (default %(default)s)"
+    )
     p.add_argument("--speed", type=parse_speed, default=1.0, help="for recordings and sim")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     add_db_option(p)
