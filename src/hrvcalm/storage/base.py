@@ -198,6 +198,35 @@ class SessionSummary:
             return self.end_t_s / 60.0
         return 0.0
 
+    @classmethod
+    def from_row(cls, row: Sequence[Any], ratings: dict[str, StoredRating]) -> SessionSummary:
+        """A summary from one row of the stores' summary query (the columns in the order of
+        the attributes above, ``ratings`` excepted), whatever the engine."""
+        r = row
+        return cls(
+            id=int(r[0]),
+            started_unix=float(r[1]),
+            source=str(r[2]),
+            device_name=r[3],
+            practice=str(r[4]),
+            planned_s=r[5],
+            practice_start_t_s=r[6],
+            practice_s=r[7],
+            end_t_s=r[8],
+            ended_unix=r[9],
+            ended_reason=r[10],
+            n_beats=int(r[11]),
+            n_artifacts=int(r[12]),
+            mean_rmssd_ms=r[13],
+            mean_coherence=r[14],
+            mean_hr_bpm=r[15],
+            ratings=ratings,
+            notes=r[16],
+            speed=r[17],
+            app_version=str(r[18] or ""),
+            patient=str(r[19]),
+        )
+
 
 class SessionStore(Protocol):
     """Where sessions live. Writes are buffered until :meth:`commit`.

@@ -510,32 +510,7 @@ class PostgresStore:
     def _summaries(self, where: str, params: Sequence[Any]) -> list[SessionSummary]:
         rows = self._read(f"{self._SUMMARY_SQL} {where} ORDER BY s.started_unix, s.id", params)
         ratings = self._ratings([int(r[0]) for r in rows])
-        return [
-            SessionSummary(
-                id=int(r[0]),
-                started_unix=float(r[1]),
-                source=str(r[2]),
-                device_name=r[3],
-                practice=str(r[4]),
-                planned_s=r[5],
-                practice_start_t_s=r[6],
-                practice_s=r[7],
-                end_t_s=r[8],
-                ended_unix=r[9],
-                ended_reason=r[10],
-                n_beats=int(r[11]),
-                n_artifacts=int(r[12]),
-                mean_rmssd_ms=r[13],
-                mean_coherence=r[14],
-                mean_hr_bpm=r[15],
-                ratings=ratings[int(r[0])],
-                notes=r[16],
-                speed=r[17],
-                app_version=str(r[18] or ""),
-                patient=str(r[19]),
-            )
-            for r in rows
-        ]
+        return [SessionSummary.from_row(r, ratings[int(r[0])]) for r in rows]
 
     def list_sessions(self, patient: str | None = None) -> list[SessionSummary]:
         """Every session (of ``patient`` only, when given), oldest first."""
